@@ -1,0 +1,77 @@
+"""Every setting of the service, read from the environment (and `.env`) in one place.
+
+`.env.example` lists the same names. Nothing else in the code reads os.environ."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, Optional
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # engine process (long-lived, holds the models; steps call it over loopback)
+    engine_host: str = "127.0.0.1"
+    engine_port: int = 8765
+    engine_url: Optional[str] = None  # default http://{engine_host}:{engine_port}
+    engine_preload: bool = True  # load every model at engine start
+    engine_timeout_s: float = 60.0
+
+    # API behaviour
+    score_mode: Literal["sync", "async"] = "sync"
+    score_sync_timeout_s: float = 20.0
+    max_body_bytes: int = 1_000_000
+    batch_max_items: int = 100
+    job_ttl_s: int = 86_400
+    job_deadline_s: int = 300
+    job_max_attempts: int = 3
+
+    # models
+    spacy_model: str = "en_core_web_sm"
+    embedding_model_path: Optional[str] = None  # an all-MiniLM-L6-v2 ONNX file; default: the packaged int8 one
+    tokenizer_path: Optional[str] = None  # tokenizer.json; default: the packaged one
+    whisper_model: str = "tiny.en"  # a faster-whisper model name or a local CTranslate2 model path
+    whisper_compute_type: str = "int8"
+
+    # audio
+    audio_dir: str = ".data/audio"
+    audio_max_bytes: int = 20_000_000
+    audio_max_seconds: float = 180.0
+    audio_url_allow_private: bool = False
+
+    # cloud transcription (optional)
+    assemblyai_api_key: Optional[str] = None
+    assemblyai_base_url: Optional[str] = None
+
+    # AI hybrid scoring (optional)
+    ai_mode: Literal["off", "hybrid"] = "hybrid"  # hybrid only takes effect when a provider key is set
+    ai_share_responses: bool = True  # False: never send learner responses to a third party
+    ai_weight: float = Field(default=0.5, ge=0.0, le=1.0)  # AI share of each combined trait score
+    ai_timeout_s: float = 15.0
+    ai_max_retries: int = 2
+    ai_breaker_failures: int = 5
+    ai_breaker_cooldown_s: float = 60.0
+    ai_disagreement_threshold: float = 0.34  # fraction of a trait's range that flags human review
+    vercel_ai_gateway_key: Optional[str] = None
+    vercel_ai_gateway_url: str = "https://ai-gateway.vercel.sh/v1"
+    vercel_ai_model: str = "openai/gpt-4o-mini"
+    google_genai_key: Optional[str] = None
+    google_genai_base_url: Optional[str] = None
+    google_genai_model: str = "gemini-2.0-flash"
+
+    # Redis (scale-out; also read by /health)
+    redis_host: Optional[str] = None
+    redis_port: int = 6379
+    redis_password: Optional[str] = None
+
+    @property
+    def engine_base_url(self) -> str:
+        return self.engine_url or f"http://{self.engine_host}:{self.engine_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
