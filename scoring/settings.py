@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     google_genai_key: Optional[str] = None
     google_genai_base_url: Optional[str] = None
     google_genai_model: str = "gemini-2.0-flash"
+    ai_providers: str = "vercel,google"  # order tried; a provider without a key is skipped
+    ai_backoff_s: float = 0.5  # first retry delay, doubled each retry
+    ai_cache_size: int = 2048  # identical rubric requests answered from memory (0: off)
+    ai_cache_ttl_s: float = 86_400.0
+    vercel_ai_price_in_per_mtok: float = 0.15  # USD per million tokens, for cost accounting only
+    vercel_ai_price_out_per_mtok: float = 0.60
+    google_genai_price_in_per_mtok: float = 0.10
+    google_genai_price_out_per_mtok: float = 0.40
 
     # Redis (scale-out; also read by /health)
     redis_host: Optional[str] = None
