@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     engine_url: Optional[str] = None  # default http://{engine_host}:{engine_port}
     engine_preload: bool = True  # load every model at engine start
     engine_timeout_s: float = 60.0
+    engine_workers: int = 2  # threads scoring at once in the engine process (one per core)
+    engine_spawn: bool = True  # motia.config.ts starts and supervises the engine; False: ENGINE_URL points elsewhere
 
     # API behaviour
     score_mode: Literal["sync", "async"] = "sync"
