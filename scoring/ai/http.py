@@ -1,0 +1,67 @@
+"""The engine's AI routes (mounted by `scoring/server.py`):
+
+- `POST /ai/score`  body `{"submission": {...}, "local_result"?: {...}, "transcript"?: str,
+  "submission_id"?: str}` -> 200 with the AI partial (status ok / failed / not_configured / disabled /
+  off / skipped, always with a reason when not ok); 422 `{"errors": [{"field", "message"}]}`.
+- `GET /ai/stats` -> per provider: calls, successes, failures by kind, tokens, cost (USD),
+  breaker state; cache hits/misses; outcome counts.
+
+The service (client, breakers, cache, counters) is created once per engine process, on first use."""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from scoring.ai.service import AiScoreRequest, AiService
+from scoring.models import InvalidSubmission
+
+_service: Optional[AiService] = None
+
+
+def get_service() -> AiService:
+    global _service
+    if _service is None:
+        _service = AiService()
+    return _service
+
+
+def set_service(service: Optional[AiService]) -> None:
+    """Replace the process-wide service (tests, or a server built with explicit settings)."""
+    global _service
+    _service = service
+
+
+def _errors(exc: InvalidSubmission) -> JSONResponse:
+    return JSONResponse({"errors": [e.model_dump() for e in exc.errors]}, status_code=422)
+
+
+async def ai_score(request: Request) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _errors(InvalidSubmission.one("body", "must be JSON"))
+    if not isinstance(body, dict):
+        return _errors(InvalidSubmission.one("body", "must be a JSON object"))
+    try:
+        req = AiScoreRequest.model_validate(body)
+    except ValidationError as exc:
+        return _errors(InvalidSubmission.from_pydantic(exc))
+    try:
+        out = await get_service().score(req)
+    except InvalidSubmission as exc:
+        return _errors(InvalidSubmission([e.model_copy(update={"field": f"submission.{e.field}"}) for e in exc.errors]))
+    return JSONResponse(out)
+
+
+async def ai_stats(request: Request) -> JSONResponse:
+    return JSONResponse(get_service().stats())
+
+
+routes = [
+    Route("/ai/score", ai_score, methods=["POST"]),
+    Route("/ai/stats", ai_stats, methods=["GET"]),
+]
