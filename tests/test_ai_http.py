@@ -1,15 +1,11 @@
 """The engine's AI routes, served by a real uvicorn on 127.0.0.1, calling the fake provider server."""
-import socket
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from fakes.ai_samples import DESCRIBE_IMAGE, ESSAY, MCQ, READ_ALOUD, SWT, fake_settings, local_result, settings
 from fakes.ai_servers import FakeAiServer
+from fakes.asgi_server import serve
 from scoring.ai import http as ai_http
 from scoring.ai.hybrid import combine
 from scoring.ai.service import AiService
@@ -24,20 +20,8 @@ def provider():
 @pytest.fixture(scope="module")
 def engine_url():
     """A real ASGI server holding the AI routes, like scoring/server.py mounts them."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=ai_http.routes), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    t.join(5)
+    with serve(Starlette(routes=ai_http.routes)) as url:
+        yield url
     ai_http.set_service(None)
 
 
@@ -79,6 +63,8 @@ def test_policy_switch_off_sends_nothing(engine_url, use, provider):
     ({"submission": {**SWT, "options": {"ai": False}}}, "skipped", "options.ai=false"),
     ({"submission": {**DESCRIBE_IMAGE, "response": {"audio_id": "a-1"}}}, "skipped", "no response text or transcript"),
     ({"submission": SWT, "local_result": {"gated": True, "gate_reason": "Form scored 0"}}, "skipped", "already gated"),
+    ({"submission": {**DESCRIBE_IMAGE, "response": {"audio_id": "a-1"}}, "await_transcript": True}, "pending", "waiting for the transcript"),
+    ({"submission": {**MCQ, "response": {"audio_id": "a-1"}}, "await_transcript": True}, "skipped", "objective item"),
 ])
 def test_nothing_is_sent_when_the_ai_has_nothing_to_judge(engine_url, use, provider, body, status, reason):
     use()

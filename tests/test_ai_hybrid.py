@@ -30,6 +30,12 @@ def test_half_and_half_per_trait_rounded_half_up():
     ScoreResult.model_validate(out)  # still a valid result
 
 
+def test_partial_wrapped_by_the_pipeline_is_unwrapped():
+    wrapped = {"job_id": "j", "source": "ai", "status": "completed", "result": ai({"content": 3, "grammar": 1, "vocabulary": 2})}
+    out = combine(local_result("summarize_written_text", SWT_LOCAL), wrapped, S)
+    assert out["ai"]["status"] == "ok" and out["traits"]["content"]["score"] == 3
+
+
 def test_weight_setting_is_honoured():
     local = local_result("summarize_written_text", SWT_LOCAL)
     assert combine(local, ai({"content": 4, "grammar": 0, "vocabulary": 0}), settings(ai_weight=0.0))["score"] == 6

@@ -51,6 +51,7 @@ def combine(local_result: dict[str, Any], ai_partial: Optional[dict[str, Any]], 
         return _keep_local(res, "off", "AI scoring is off (AI_MODE=off)", warn=False)
     if not settings.ai_share_responses:
         return _keep_local(res, "disabled", DISABLED_BY_POLICY, warn=False)
+    ai_partial = unwrap_partial(ai_partial)
     if ai_partial is None:
         return _keep_local(res, "missing", "no AI result arrived; the local score stands")
     status = ai_partial.get("status", "missing")
@@ -119,6 +120,14 @@ def combine(local_result: dict[str, Any], ai_partial: Optional[dict[str, Any]], 
                  "traits": sorted(n for n in traits if traits[n].source in {"hybrid", "ai"})}
     out["review"] = {"required": bool(review), "traits": review}
     return out
+
+
+def unwrap_partial(p: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """The AI partial itself, also when the pipeline stored it under `result` of its own partial record
+    (`{"source": "ai", "status": "completed", "result": {...AI partial...}}`)."""
+    if isinstance(p, dict) and isinstance(p.get("result"), dict) and p["result"].get("source") == "ai":
+        return p["result"]
+    return p
 
 
 def _regenerated(warning: str, traits: dict[str, TraitResult]) -> bool:

@@ -3,7 +3,8 @@ opt-out, item type), then the prompt, then the safe client. Always answers with 
 `{"source": "ai", "status": ..., "reason": ..., "traits": {...}, ...}`, never raises for a provider.
 
 status: ok | failed | not_configured | disabled (by policy) | off (AI_MODE=off) | skipped (nothing an
-AI may judge here: objective item, no AI-judged trait, no text yet, item already gated)."""
+AI may judge here: objective item, no AI-judged trait, no text, item already gated) | pending (only
+with `await_transcript`: would be judged once the transcript exists)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -26,6 +27,9 @@ class AiScoreRequest(BaseModel):
     local_result: Optional[dict[str, Any]] = None  # when known: a gated item is not sent at all
     transcript: Optional[str] = Field(default=None, max_length=20_000)  # for spoken items without text
     submission_id: Optional[str] = Field(default=None, max_length=200)
+    # a spoken submission whose transcript is still being made: answer "pending" instead of
+    # "skipped" when the AI would judge it once the transcript exists (the caller asks again then)
+    await_transcript: bool = False
 
 
 class AiService:
@@ -55,7 +59,9 @@ class AiService:
         if block is not None:
             return block
         if response_text(sub, req.transcript) is None:
-            return partial("skipped", "no response text or transcript to judge yet")
+            if req.await_transcript:
+                return partial("pending", "waiting for the transcript")
+            return partial("skipped", "no response text or transcript to judge")
         if req.local_result and req.local_result.get("gated"):
             return partial("skipped", "the item is already gated by the official rule "
                            f"({req.local_result.get('gate_reason')}); an AI cannot lift it, so nothing was sent")
