@@ -149,7 +149,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         text = f.read()
     try:
         result = Engine().score(json.loads(text))
-    except (InvalidSubmission, json.JSONDecodeError) as exc:
+    except Exception as exc:  # reported as an error object, like a bad batch line
         _emit(sys.stdout, _error_obj(exc))
         return 1
     _emit(sys.stdout, result.model_dump_json(indent=2 if args.pretty else None))
@@ -162,7 +162,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         text = f.read()
     try:
         result = assess(_read_json_or_lines(text))
-    except (InvalidSubmission, json.JSONDecodeError) as exc:
+    except Exception as exc:
         _emit(sys.stdout, _error_obj(exc))
         return 1
     _emit(sys.stdout, result.model_dump_json(indent=2 if args.pretty else None))

@@ -226,6 +226,10 @@ def test_hiw_words(engine):
     r = run(engine, "highlight_incorrect_words", ["Decided", "spring"], answer_key=["decided", "annual"],
             source_text=TRANSCRIPT)
     assert (r.score, r.max_score) == (0, 2)
+    rows = r.traits["content"].evidence["highlights"]
+    assert [TRANSCRIPT[x["start"]:x["end"]] for x in rows] == ["decided", "spring"]
+    r = run(engine, "highlight_incorrect_words", ["the", "The"], answer_key=["the"], source_text=TRANSCRIPT)
+    assert [x["index"] for x in r.traits["content"].evidence["highlights"]] == [0, 5]
     r = run(engine, "highlight_incorrect_words", ["the", "the"], answer_key=["the"])
     assert r.score == 0  # one right, one wrong (multiplicity counts)
 

@@ -441,12 +441,19 @@ def score_highlight_incorrect_words(sub: Submission, resources: Resources) -> It
                     if norm(w) not in words:
                         raise InvalidSubmission.one(f"{field}.{i}", f"{w!r} is not a word of item.source_text")
         remaining = Counter(norm(k) for k in key)
+        unplaced = list(range(len(transcript))) if transcript is not None else []
         rows = []
         for a in answers:
             ok = remaining[norm(a)] > 0
             if ok:
                 remaining[norm(a)] -= 1
-            rows.append({"index": None, "word": a, "start": None, "end": None, "correct": ok})
+            # spans: the first occurrence in the transcript not yet used by an earlier highlight
+            at = next((j for j in unplaced if transcript[j].norm == norm(a)), None)
+            if at is not None:
+                unplaced.remove(at)
+            tok = transcript[at] if at is not None else None
+            rows.append({"index": at, "word": a, "start": tok.start if tok else None,
+                         "end": tok.end if tok else None, "correct": ok})
         missed = [{"index": None, "word": w} for w, c in remaining.items() for _ in range(c)]
     hits = sum(r["correct"] for r in rows)
     wrong = len(rows) - hits
@@ -456,7 +463,7 @@ def score_highlight_incorrect_words(sub: Submission, resources: Resources) -> It
     findings += [Finding(kind="missed_highlight", message=f"'{m['word'] or m['index']}' was an incorrect word.",
                          text=m["word"]).model_dump() for m in missed]
     evidence = {"highlights": rows, "missed": missed, "correct_highlights": hits, "wrong_highlights": wrong,
-                "findings": findings, "spans_in": "item.source_text" if by_index and transcript else None}
+                "findings": findings, "spans_in": "item.source_text" if transcript is not None else None}
     feedback = (f"{_plural(hits, 'correct highlight')} (+{hits}), {_plural(wrong, 'wrong highlight')} (-{wrong}): "
                 f"{score} of {len(key)}.")
     if missed:
