@@ -151,7 +151,9 @@ def test_single_answer(engine, item_type):
     assert run(engine, item_type, ["the second summary"], answer_key=["B"], options=opts).score == 1
     r = run(engine, item_type, "C", answer_key="B", options=opts)
     assert (r.score, r.max_score) == (0, 1)
-    assert "correct option is the second summary" in r.traits["content"].feedback
+    assert "you chose C; the correct option is B" in r.traits["content"].feedback
+    row = r.traits["content"].evidence["options"][1]
+    assert row == {"option": "B", "text": "the second summary", "correct_option": True, "chosen": False, "points": 0}
     r = run(engine, item_type, [], answer_key="B", options=opts)
     assert r.score == 0 and "No option was chosen" in r.traits["content"].feedback
     assert field_of(engine, item_type, ["A", "B"], answer_key="B", options=opts) == ["response.answer"]
@@ -311,3 +313,9 @@ def test_align_dictation_counts():
     a = align_dictation("a b c", "c b a d")
     assert a["matched"] == 3 and a["reference_words"] == 3 and a["response_words"] == 4
     assert [e["response"] for e in a["extra"]] == ["d"]
+
+
+def test_wfd_very_long_response_still_scored_by_the_rule():
+    a = align_dictation("The cat sat on the mat.", "mat " + "the " * 3000 + "cat")
+    assert a["matched"] == 4 and a["response_words"] == 3002
+    assert len(a["extra"]) == 2998

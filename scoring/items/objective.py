@@ -114,12 +114,12 @@ class _Options:
         raise InvalidSubmission.one(field, f"unknown option {value!r}")
 
     def label(self, key: Any) -> str:
-        """How an option is shown in evidence: its id, else its text, else the folded answer."""
+        """How an option is named in evidence and feedback: its id, else its letter (A = first)."""
         if isinstance(key, int) and self.present:
             opt = self.raw[key]
-            if isinstance(opt, dict):
-                return str(opt.get("id", opt.get("text", key)))
-            return str(opt)
+            if isinstance(opt, dict) and opt.get("id") is not None:
+                return str(opt["id"])
+            return chr(ord("A") + key) if key < 26 else str(key)
         return self._display.get(key, str(key))
 
     def text(self, key: Any) -> Optional[str]:
@@ -474,6 +474,10 @@ def score_highlight_incorrect_words(sub: Submission, resources: Resources) -> It
 # --------------------------------------------------------------------------------------------
 # write from dictation
 
+_MAX_LCS_CELLS = 250_000  # e.g. a 50-word reference against a 5,000-word response
+_MAX_NEAR_PAIRS = 50_000
+
+
 def _lcs_pairs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
     """Index pairs of one longest common subsequence of a and b."""
     n, m = len(a), len(b)
@@ -503,32 +507,35 @@ def align_dictation(reference: str, response: str) -> dict[str, Any]:
     rn, pn = [_wfd_norm(t) for t in ref], [_wfd_norm(t) for t in resp]
     match: dict[int, int] = {}  # reference index -> response index
     in_order: set[int] = set()
-    for i, j in _lcs_pairs(rn, pn):
-        match[i] = j
-        in_order.add(i)
+    if len(rn) * len(pn) <= _MAX_LCS_CELLS:  # the in-order alignment is evidence only; bound its cost
+        for i, j in _lcs_pairs(rn, pn):
+            match[i] = j
+            in_order.add(i)
     used = set(match.values())
-    for i, w in enumerate(rn):  # order-free: the rest, each response word used at most once
-        if i in match:
-            continue
-        for j, v in enumerate(pn):
-            if j not in used and v == w:
-                match[i] = j
-                used.add(j)
-                break
-    near: dict[int, tuple[int, str]] = {}  # reference index -> (response index, status)
+    free: dict[str, list[int]] = {}  # order-free: the rest, each response word used at most once
+    for j, v in enumerate(pn):
+        if j not in used:
+            free.setdefault(v, []).append(j)
     for i, w in enumerate(rn):
-        if i in match:
-            continue
-        best = None
-        for j, v in enumerate(pn):
-            if j in used:
-                continue
-            status = "word_form" if _word_form(v, w) else "misspelled" if _near(v, w) else None
-            if status and (best is None or abs(j - i) < abs(best[0] - i)):
-                best = (j, status)
-        if best:
-            near[i] = best
-            used.add(best[0])
+        if i not in match and free.get(w):
+            match[i] = free[w].pop(0)
+            used.add(match[i])
+    near: dict[int, tuple[int, str]] = {}  # reference index -> (response index, status)
+    left_ref = [i for i in range(len(rn)) if i not in match]
+    left_resp = [j for j in range(len(pn)) if j not in used]
+    if len(left_ref) * len(left_resp) <= _MAX_NEAR_PAIRS:
+        for i in left_ref:
+            w, best = rn[i], None
+            for j in left_resp:
+                if j in used:
+                    continue
+                v = pn[j]
+                status = "word_form" if _word_form(v, w) else "misspelled" if _near(v, w) else None
+                if status and (best is None or abs(j - i) < abs(best[0] - i)):
+                    best = (j, status)
+            if best:
+                near[i] = best
+                used.add(best[0])
     rows = []
     for i, t in enumerate(ref):
         if i in match:
