@@ -8,6 +8,7 @@ step waits for transcript.ready. Imports stay light (httpx + settings): each cal
 import time
 
 from scoring import engine_client, jobs
+from scoring.settings import get_settings
 
 config = {
     "type": "event",
@@ -17,8 +18,8 @@ config = {
     "emits": ["score.partial"],
     "input": {"type": "object", "properties": {"job_id": {"type": "string"}}, "required": ["job_id"]},
     "flows": ["pte-scoring"],
-    "infrastructure": {"handler": {"timeout": 90},
-                       "queue": {"type": "standard", "maxRetries": 2, "visibilityTimeout": 120}},
+    "infrastructure": {"handler": {"timeout": 100},
+                       "queue": {"type": "standard", "maxRetries": 2, "visibilityTimeout": 130}},
 }
 
 STEP_STATUS = {"ok": "completed", "failed": "failed", "not_configured": "not_configured"}  # anything else: skipped
@@ -62,7 +63,7 @@ async def handler(data, context):
     body = {"submission": submission, "submission_id": job_id, "transcript": transcript, "await_transcript": waiting}
     e0 = time.perf_counter()
     try:
-        ai = await engine_client.call("POST", "/ai/score", json=body)
+        ai = await engine_client.call("POST", "/ai/score", json=body, timeout=ai_deadline_s() + 10)
     except engine_client.EngineRejected as e:
         return await record(context, job_id, "failed", t0, reason=f"engine rejected the AI request: {e.errors}")
     except engine_client.EngineUnavailable as e:
@@ -76,6 +77,12 @@ async def handler(data, context):
     if status == "failed":
         await jobs.observe(context, f"{job_id}:ai:failure", kind="ai_failure", reason=_failure_kind(ai))
     await record(context, job_id, status, t0, reason=ai.get("reason"), result=ai, engine_ms=engine_ms)
+
+
+def ai_deadline_s() -> float:
+    """The engine's AI client gives up after this long (see scoring/ai/client.py)."""
+    s = get_settings()
+    return s.ai_timeout_s * (2 + s.ai_max_retries)
 
 
 def _failure_kind(ai: dict) -> str:

@@ -5,7 +5,7 @@ per provider. It never raises for a provider problem: it returns an AiOutcome sa
 Retried: timeouts, network errors, HTTP 5xx and 429, and rejected replies (malformed JSON, a score
 out of range...). Not retried: other HTTP 4xx (a bad key will not get better); the next provider is
 tried instead. The whole call has a deadline of `ai_timeout_s * (2 + ai_max_retries)` seconds: every
-attempt on the first provider plus one on a fallback (45 s with the defaults 15 s and 2 retries)."""
+attempt on the first provider plus one on a fallback (60 s with the defaults 15 s and 2 retries)."""
 from __future__ import annotations
 
 import asyncio

@@ -35,6 +35,7 @@ class FakeAiServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall between headers and body
 
             def do_POST(self):  # noqa: N802
                 fake._handle(self)
@@ -154,3 +155,31 @@ class FakeAiServer:
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             pass
+
+
+def main() -> None:
+    """Run the fake provider on its own, e.g. to try the pipeline by hand:
+    `python tests/fakes/ai_servers.py --port 8799 --key dev-key --mode good`."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--port", type=int, default=8799)
+    ap.add_argument("--key", default="dev-key")
+    ap.add_argument("--mode", default="good")
+    ap.add_argument("--delay", type=float, default=2.0)
+    a = ap.parse_args()
+    s = FakeAiServer(key=a.key, mode=a.mode, delay_s=a.delay)
+    s.httpd.server_close()
+    s.httpd = ThreadingHTTPServer(("127.0.0.1", a.port), s.httpd.RequestHandlerClass)
+    s.httpd.daemon_threads = True
+    s.port = a.port
+    print(f"fake AI provider on {s.url} (OpenAI-compatible base {s.openai_base}, Gemini base {s.url}); mode={a.mode}",
+          flush=True)
+    try:
+        s.httpd.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
