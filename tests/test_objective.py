@@ -152,6 +152,7 @@ def test_single_answer(engine, item_type):
     r = run(engine, item_type, "C", answer_key="B", options=opts)
     assert (r.score, r.max_score) == (0, 1)
     assert "you chose C; the correct option is B" in r.traits["content"].feedback
+    assert r.traits["content"].evidence["options"][2]["points"] == 0  # no penalty in single answer
     row = r.traits["content"].evidence["options"][1]
     assert row == {"option": "B", "text": "the second summary", "correct_option": True, "chosen": False, "points": 0}
     r = run(engine, item_type, [], answer_key="B", options=opts)

@@ -181,7 +181,7 @@ def score_single_answer(sub: Submission, resources: Resources) -> ItemScore:
         "chosen": None if chosen is None else opts.label(chosen),
         "correct_option": opts.label(correct),
         "correct": ok,
-        "options": _option_rows(opts, {correct}, set() if chosen is None else {chosen}),
+        "options": _option_rows(opts, {correct}, set() if chosen is None else {chosen}, penalty=0),
         "findings": [],
     }
     if ok:
@@ -196,13 +196,13 @@ def score_single_answer(sub: Submission, resources: Resources) -> ItemScore:
     return _content(int(ok), 1, evidence, feedback)
 
 
-def _option_rows(opts: _Options, correct: set, chosen: set) -> list[dict[str, Any]]:
+def _option_rows(opts: _Options, correct: set, chosen: set, penalty: int = -1) -> list[dict[str, Any]]:
     keys = list(range(len(opts.raw))) if opts.present else sorted(correct | chosen, key=str)
     rows = []
     for k in keys:
         is_correct, is_chosen = k in correct, k in chosen
         rows.append({"option": opts.label(k), "text": opts.text(k), "correct_option": is_correct, "chosen": is_chosen,
-                     "points": (1 if is_correct else -1) if is_chosen else 0})
+                     "points": (1 if is_correct else penalty) if is_chosen else 0})
     return rows
 
 
