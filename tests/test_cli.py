@@ -115,3 +115,37 @@ def test_run_batch_reuses_one_engine():
     eng, out = CountingEngine(), io.StringIO()
     assert run_batch([json.dumps(GOOD_SMW), json.dumps(GOOD_RO), "x"], out, eng) == (2, 1)
     assert eng.calls == 2 and len(out.getvalue().splitlines()) == 3
+
+
+def test_run_batch_answers_every_line_whatever_it_holds():
+    import io
+    from hypothesis import given, settings, strategies as st
+    from scoring.engine import Engine
+
+    engine = Engine()
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                               lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                               max_leaves=8)
+    submissions = st.fixed_dictionaries({"item_type": st.sampled_from([GOOD_SMW["item_type"], GOOD_RO["item_type"],
+                                                                       "write_from_dictation", "reading_fill_blanks"]),
+                                         "response": st.dictionaries(st.sampled_from(["answer", "text"]), json_values),
+                                         "item": st.dictionaries(st.sampled_from(["answer_key", "options",
+                                                                                  "reference_text", "source_text"]),
+                                                                 json_values)})
+    line = st.one_of(json_values.map(json.dumps), submissions.map(json.dumps), st.text(max_size=20).filter(lambda s: "\n" not in s))
+
+    @given(st.lists(line, min_size=1, max_size=8))
+    @settings(max_examples=150, deadline=None)
+    def check(lines):
+        out = io.StringIO()
+        ok, bad = run_batch(lines, out, engine)
+        rows = [json.loads(x) for x in out.getvalue().split("\n")[:-1]]  # JSON lines end in \n only
+        assert len(rows) == len(lines) == ok + bad
+        for n, row in enumerate(rows, 1):
+            if "error" in row:
+                assert row["line"] == n and not row["error"].startswith("internal error"), row
+                assert all(set(e) == {"field", "message"} for e in row["errors"]) and row["errors"]
+            else:
+                assert 0 <= row["score"] <= row["max_score"]
+
+    check()
