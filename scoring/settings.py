@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     engine_timeout_s: float = 60.0
     engine_workers: int = 2  # threads scoring at once in the engine process (one per core)
     engine_spawn: bool = True  # motia.config.ts starts and supervises the engine; False: ENGINE_URL points elsewhere
+    engine_wait_s: float = 10.0  # how long a step waits for a restarting engine before failing (the event is retried)
 
     # API behaviour
     score_mode: Literal["sync", "async"] = "sync"
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     redis_host: Optional[str] = None
     redis_port: int = 6379
     redis_password: Optional[str] = None
+    redis_db: int = 0
 
     @property
     def engine_base_url(self) -> str:
