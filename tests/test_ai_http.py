@@ -129,3 +129,20 @@ def test_cache_hit_through_the_route(engine_url, use, provider):
     st = httpx.get(f"{engine_url}/ai/stats", timeout=5).json()
     assert st["cache"]["hits"] == 1 and st["providers"]["vercel"]["input_tokens"] > 0
     assert st["providers"]["vercel"]["cost_usd"] > 0
+
+
+def test_prometheus_metrics(engine_url, use, provider):
+    use(ai_max_retries=0)
+    post(engine_url, {"submission": SWT})
+    provider.mode = "error"
+    post(engine_url, {"submission": ESSAY})
+    r = httpx.get(f"{engine_url}/ai/metrics", timeout=5)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    lines = r.text.splitlines()
+    assert 'pte_ai_provider_calls_total{provider="vercel"} 2' in lines
+    assert 'pte_ai_provider_failures_total{provider="vercel",kind="http_5xx"} 1' in lines
+    assert 'pte_ai_provider_breaker_state{provider="vercel",state="closed"} 1' in lines
+    assert "# TYPE pte_ai_provider_tokens_total counter" in lines
+    tokens = [x for x in lines if x.startswith('pte_ai_provider_tokens_total{provider="vercel",direction="input"}')]
+    assert int(tokens[0].split()[-1]) > 0
+    assert 'pte_ai_outcomes_total{status="ok"} 1' in lines and 'pte_ai_outcomes_total{status="failed"} 1' in lines

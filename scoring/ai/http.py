@@ -5,6 +5,7 @@
   off / skipped, always with a reason when not ok); 422 `{"errors": [{"field", "message"}]}`.
 - `GET /ai/stats` -> per provider: calls, successes, failures by kind, tokens, cost (USD),
   breaker state; cache hits/misses; outcome counts.
+- `GET /ai/metrics` -> the same as Prometheus text (`pte_ai_*`), for the app's /metrics to append.
 
 The service (client, breakers, cache, counters) is created once per engine process, on first use."""
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Optional
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from scoring.ai.metrics import prometheus
 from scoring.ai.service import AiScoreRequest, AiService
 from scoring.models import InvalidSubmission
 
@@ -61,7 +63,12 @@ async def ai_stats(request: Request) -> JSONResponse:
     return JSONResponse(get_service().stats())
 
 
+async def ai_metrics(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(prometheus(get_service().stats()), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 routes = [
     Route("/ai/score", ai_score, methods=["POST"]),
     Route("/ai/stats", ai_stats, methods=["GET"]),
+    Route("/ai/metrics", ai_metrics, methods=["GET"]),
 ]
