@@ -178,3 +178,20 @@ def test_cache_ttl_and_lru():
     off = TtlCache(0, 60, clock)
     off.put("a", 1)
     assert off.get("a") is None
+
+
+class Broken:
+    """A provider whose SDK blows up with an unexpected exception."""
+    name, model, configured, price_in_per_mtok, price_out_per_mtok = "broken", "x", True, 0.0, 0.0
+
+    async def complete(self, prompt, timeout_s):
+        raise TypeError("unexpected SDK change")
+
+
+def test_an_unexpected_provider_exception_is_a_failure_not_a_crash(server):
+    from scoring.ai.providers import VercelGateway
+    s = fake_settings(server)
+    c = AiClient(s, providers=[Broken(), VercelGateway(s)])
+    out = run(c.score(PROMPT))
+    assert out.status == "ok" and out.provider == "vercel"
+    assert out.attempts[0]["outcome"] == "internal" and "unexpected SDK change" in out.attempts[0]["error"]

@@ -122,9 +122,16 @@ class AiClient:
                 try:
                     completion = await p.complete(prompt, min(s.ai_timeout_s, remaining))
                     reply = parse_reply(completion.text, prompt.traits)
-                except (ProviderError, ReplyRejected) as exc:
-                    kind = exc.kind if isinstance(exc, ProviderError) else "rejected_reply"
-                    retryable = exc.retryable if isinstance(exc, ProviderError) else True
+                except asyncio.CancelledError:
+                    breaker.record_failure()  # frees a half-open trial slot; the caller went away
+                    raise
+                except Exception as exc:  # provider errors, rejected replies, and any bug in a provider/SDK
+                    if isinstance(exc, ProviderError):
+                        kind, retryable = exc.kind, exc.retryable
+                    elif isinstance(exc, ReplyRejected):
+                        kind, retryable = "rejected_reply", True
+                    else:
+                        kind, retryable = "internal", False
                     breaker.record_failure()
                     st.fail(kind, str(exc))
                     last = f"{kind}: {exc}"
