@@ -1,0 +1,38 @@
+import { defineConfig } from '@motiadev/core'
+import { BullMQEventAdapter } from '@motiadev/adapter-bullmq-events'
+import endpointPlugin from '@motiadev/plugin-endpoint/plugin'
+import logsPlugin from '@motiadev/plugin-logs/plugin'
+import observabilityPlugin from '@motiadev/plugin-observability/plugin'
+import statesPlugin from '@motiadev/plugin-states/plugin'
+import bullmqPlugin from '@motiadev/plugin-bullmq/plugin'
+import { FanoutStreamAdapterManager } from './config/stream-fanout'
+import { startEngine } from './config/engine-supervisor'
+import { installGuards } from './config/http-guards'
+
+// REDIS_HOST set: shared Redis for state, streams (with cross-instance fan-out), cron locks and BullMQ,
+// so several `motia start` instances can run side by side. Unset: Motia's in-process Redis (dev).
+const external = !!process.env.REDIS_HOST
+const connection = {
+  host: process.env.REDIS_HOST ?? '127.0.0.1',
+  port: Number(process.env.REDIS_PORT ?? 6379),
+  password: process.env.REDIS_PASSWORD || undefined,
+  db: Number(process.env.REDIS_DB ?? 0),
+}
+
+export default defineConfig({
+  redis: external ? { useMemoryServer: false, ...connection } : { useMemoryServer: true },
+  ...(external
+    ? {
+        adapters: {
+          // per-step queue concurrency (steps' infrastructure.queue.concurrency) overrides this default
+          events: new BullMQEventAdapter({ connection, prefix: 'motia:events', concurrency: Number(process.env.EVENT_CONCURRENCY ?? 2) }),
+          streams: new FanoutStreamAdapterManager(connection),
+        },
+      }
+    : {}),
+  plugins: [observabilityPlugin, statesPlugin, endpointPlugin, logsPlugin, bullmqPlugin],
+  app: (app) => {
+    installGuards(app) // closes POST /emit, body size limits (413), POST /audio proxy to the engine
+    startEngine() // the warm engine starts and stops with the app, restarted if it dies
+  },
+})

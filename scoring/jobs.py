@@ -1,0 +1,305 @@
+"""Job bookkeeping for the Motia pipeline, over a duck-typed step context (`ctx.state`, `ctx.streams`).
+
+Stdlib only: every Motia step is a new Python process, so what a step imports is paid on every call.
+Nothing here imports motia; the context is passed in.
+
+State layout (Motia state, i.e. Redis):
+  pte:jobs/<job_id>             job record: status, item type, expected sources, timings, result, error
+  pte:submissions/<job_id>      the submission itself (events carry the job id, never the body)
+  pte:partials:<job_id>/<src>   one key per partial source (nlp | speech | ai): no lost update when
+                                 partials are aggregated concurrently
+  pte:active/<job_id>           index of unfinished jobs (what the sweeper scans)
+  pte:transcripts/<job_id>      transcript of an audio submission (for the AI step)
+  pte:metrics/<obs id>          one observation per step call (folded into pte:metrics_totals by the cron)
+  pte:batches, pte:workflows, pte:assessments   records keyed by their ids
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+JOBS = "pte:jobs"
+SUBMISSIONS = "pte:submissions"
+ACTIVE = "pte:active"
+TRANSCRIPTS = "pte:transcripts"
+METRICS = "pte:metrics"
+METRIC_TOTALS = "pte:metrics_totals"
+BATCHES = "pte:batches"
+WORKFLOWS = "pte:workflows"
+ASSESSMENTS = "pte:assessments"
+STREAM = "scoreJob"  # Motia stream name (steps/score_job_stream.py)
+
+TERMINAL = ("completed", "failed")
+PARTIAL_DONE = ("completed", "skipped", "not_configured", "failed")
+AUDIO_FIELDS = ("audio_path", "audio_id", "audio_url")
+ROOT = Path(__file__).resolve().parents[1]
+
+# Prometheus histogram buckets (seconds) for step and end-to-end latencies
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+def partials_group(job_id: str) -> str:
+    return f"pte:partials:{job_id}"
+
+
+def new_id(prefix: str) -> str:
+    """Unguessable id (128 random bits), prefixed by what it names."""
+    return f"{prefix}_{secrets.token_urlsafe(16)}"
+
+
+def now() -> float:
+    return time.time()
+
+
+def unwrap(value: Any) -> Any:
+    """Motia 0.17 `state.get` returns {"data": v} for dicts without a `data` key and {"data": None}
+    when missing; this returns v (or None). Records stored here never have a top-level `data` key."""
+    if isinstance(value, dict) and set(value) == {"data"}:
+        return value["data"]
+    return value
+
+
+def as_list(value: Any) -> list:
+    value = unwrap(value)
+    return value if isinstance(value, list) else []
+
+
+def submission_kind(submission: dict) -> str:
+    """'audio' when the response carries a recording reference, else 'text' (text, timed words, answers)."""
+    response = submission.get("response") or {}
+    return "audio" if any(response.get(f) for f in AUDIO_FIELDS) else "text"
+
+
+def local_source(kind: str) -> str:
+    return "speech" if kind == "audio" else "nlp"
+
+
+def ai_step_present() -> bool:
+    """The AI step (H5) emits a partial for every submission (scored, skipped or not configured), so
+    the aggregator waits for it only when it is deployed."""
+    return (ROOT / "steps" / "ai_score_step.py").exists()
+
+
+def expected_sources(kind: str) -> list[str]:
+    return [local_source(kind)] + (["ai"] if ai_step_present() else [])
+
+
+def new_job(job_id: str, submission: dict, *, ttl_s: int, batch_id: Optional[str] = None,
+            workflow_id: Optional[str] = None, index: Optional[int] = None) -> dict:
+    kind = submission_kind(submission)
+    t = now()
+    return {"job_id": job_id, "status": "queued", "item_type": submission.get("item_type"), "kind": kind,
+            "expected": expected_sources(kind), "attempts": 1, "created_at": t, "updated_at": t,
+            "last_attempt_at": t, "expires_at": t + ttl_s, "batch_id": batch_id, "workflow_id": workflow_id,
+            "index": index, "result": None, "error": None, "timings_ms": {}}
+
+
+async def get(ctx, group: str, key: str) -> Optional[dict]:
+    return unwrap(await ctx.state.get(group, key))
+
+
+async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workflow_id=None, index=None) -> dict:
+    """Store the submission and its job record, index it as active, publish 'queued' on the stream."""
+    job_id = new_id("job")
+    job = new_job(job_id, submission, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=index)
+    await ctx.state.set(SUBMISSIONS, job_id, submission)
+    await ctx.state.set(JOBS, job_id, job)
+    await ctx.state.set(ACTIVE, job_id, {"job_id": job_id, "since": job["created_at"]})
+    await publish(ctx, job, {})
+    return job
+
+
+def received_event(job: dict) -> dict:
+    """The submission.received event: a reference, never the submission (64 KB command-line limit)."""
+    return {"topic": "submission.received",
+            "data": {"job_id": job["job_id"], "item_type": job["item_type"], "kind": job["kind"],
+                     "attempt": job.get("attempts", 1), "emitted_at": now()}}
+
+
+async def partials(ctx, job_id: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for p in as_list(await ctx.state.get_group(partials_group(job_id))):
+        if isinstance(p, dict) and p.get("source"):
+            out[p["source"]] = p
+    return out
+
+
+async def put_partial(ctx, job_id: str, source: str, status: str, **fields: Any) -> dict:
+    partial = {"job_id": job_id, "source": source, "status": status, "at": now(), **fields}
+    await ctx.state.set(partials_group(job_id), source, partial)
+    return partial
+
+
+def partial_summary(p: dict) -> dict:
+    """What clients see of a partial before the final result (scores, not the whole evidence)."""
+    out = {k: p.get(k) for k in ("status", "reason", "error", "step_ms", "engine_ms", "attempt") if p.get(k) is not None}
+    result = p.get("result")
+    if isinstance(result, dict):
+        out["score"] = result.get("score")
+        out["max_score"] = result.get("max_score")
+        out["traits"] = {k: (v or {}).get("score") for k, v in (result.get("traits") or {}).items()}
+    return out
+
+
+def derive_status(job: dict, parts: dict[str, dict]) -> str:
+    if job.get("status") in TERMINAL:
+        return job["status"]
+    return "running" if parts else "queued"
+
+
+def stream_item(job: dict, parts: dict[str, dict]) -> dict:
+    item = {"job_id": job["job_id"], "status": derive_status(job, parts), "item_type": job.get("item_type"),
+            "partials": {s: partial_summary(p) for s, p in parts.items()}, "updated_at": now()}
+    if job.get("workflow_id"):
+        item["workflow_id"] = job["workflow_id"]
+    if job.get("status") == "completed":
+        item["result"] = job.get("result")
+        item["timings_ms"] = job.get("timings_ms")
+    if job.get("error"):
+        item["error"] = job["error"]
+    return item
+
+
+async def publish(ctx, job: dict, parts: dict[str, dict]) -> dict:
+    """Push the job's current view to its stream group (and its workflow's group, if any)."""
+    item = stream_item(job, parts)
+    stream = getattr(ctx.streams, STREAM)
+    await stream.set(job["job_id"], job["job_id"], item)
+    if job.get("workflow_id"):
+        # stream item ids must be globally unique, so the workflow group uses its own ids
+        await stream.set(job["workflow_id"], f"wf-{job['job_id']}", item)
+    return item
+
+
+def public_job(job: dict, parts: dict[str, dict]) -> dict:
+    view = {k: job.get(k) for k in ("job_id", "item_type", "kind", "attempts", "batch_id", "workflow_id",
+                                   "index", "created_at", "updated_at", "expected")}
+    view["status"] = derive_status(job, parts)
+    view["partials"] = {s: partial_summary(p) for s, p in parts.items()}
+    view["timings_ms"] = job.get("timings_ms") or {}
+    if job.get("status") == "completed":
+        view["result"] = job.get("result")
+    if job.get("error"):
+        view["error"] = job["error"]
+    return {k: v for k, v in view.items() if v is not None}
+
+
+def ready_to_finish(job: dict, parts: dict[str, dict]) -> bool:
+    return all(parts.get(s, {}).get("status") in PARTIAL_DONE for s in job.get("expected") or [])
+
+
+def timings(job: dict, parts: dict[str, dict], finished_at: float) -> dict:
+    out = {"total": round((finished_at - job["created_at"]) * 1000, 1)}
+    for s, p in parts.items():
+        for k in ("step_ms", "engine_ms", "queue_ms"):
+            if p.get(k) is not None:
+                out[f"{s}.{k[:-3]}"] = p[k]
+    return out
+
+
+async def finish(ctx, job: dict, parts: dict[str, dict], *, result: Optional[dict], error: Optional[str]) -> dict:
+    t = now()
+    job = {**job, "status": "failed" if error else "completed", "result": result, "error": error,
+           "updated_at": t, "timings_ms": timings(job, parts, t)}
+    await ctx.state.set(JOBS, job["job_id"], job)
+    await ctx.state.delete(ACTIVE, job["job_id"])
+    await observe(ctx, f"{job['job_id']}:final", kind="job", status=job["status"], item_type=job.get("item_type"),
+                  seconds=job["timings_ms"]["total"] / 1000)
+    await publish(ctx, job, parts)
+    return job
+
+
+# ---- metrics: one observation per step call; Prometheus text rendered from totals + live observations
+
+async def observe(ctx, key: str, **obs: Any) -> None:
+    await ctx.state.set(METRICS, key, {"key": key, "t": now(), **obs})
+
+
+def empty_totals() -> dict:
+    return {"counters": {}, "histograms": {}}
+
+
+def _label_key(name: str, labels: dict) -> str:
+    inner = ",".join(f'{k}="{str(v).replace(chr(34), "")}"' for k, v in sorted(labels.items()) if v is not None)
+    return f"{name}{{{inner}}}" if inner else name
+
+
+def fold(totals: dict, observations: Iterable[dict]) -> dict:
+    """Add observations to counters and histograms (pure; used by /metrics and by the cron's compaction)."""
+    counters = dict(totals.get("counters") or {})
+    hists = {k: dict(v) for k, v in (totals.get("histograms") or {}).items()}
+
+    def inc(name, labels, by=1):
+        key = _label_key(name, labels)
+        counters[key] = counters.get(key, 0) + by
+
+    def hist(name, labels, seconds):
+        key = _label_key(name, labels)
+        h = hists.setdefault(key, {"count": 0, "sum": 0.0, "buckets": [0] * len(BUCKETS)})
+        h = hists[key] = {"count": h["count"] + 1, "sum": h["sum"] + seconds,
+                          "buckets": [b + (1 if seconds <= le else 0) for b, le in zip(h["buckets"], BUCKETS)]}
+
+    for o in observations:
+        kind = o.get("kind")
+        if kind == "accepted":
+            inc("pte_submissions_total", {"item_type": o.get("item_type"), "mode": o.get("mode")})
+        elif kind == "job":
+            inc("pte_jobs_finished_total", {"item_type": o.get("item_type"), "status": o.get("status")})
+            if o.get("seconds") is not None:
+                hist("pte_job_seconds", {"item_type": o.get("item_type")}, float(o["seconds"]))
+        elif kind == "step":
+            inc("pte_step_calls_total", {"step": o.get("step"), "status": o.get("status")})
+            if o.get("seconds") is not None:
+                hist("pte_step_seconds", {"step": o.get("step")}, float(o["seconds"]))
+            if o.get("engine_seconds") is not None:
+                hist("pte_engine_seconds", {"step": o.get("step")}, float(o["engine_seconds"]))
+        elif kind == "engine_failure":
+            inc("pte_engine_failures_total", {"step": o.get("step")})
+        elif kind == "ai_failure":
+            inc("pte_ai_failures_total", {"reason": o.get("reason")})
+        elif kind == "rejected":
+            inc("pte_requests_rejected_total", {"endpoint": o.get("endpoint"), "status": o.get("status")})
+    return {"counters": counters, "histograms": hists}
+
+
+def render(totals: dict, gauges: dict[str, float]) -> str:
+    """Prometheus text exposition format 0.0.4."""
+    lines: list[str] = []
+    typed: set[str] = set()
+
+    def head(name, kind):
+        if name not in typed:
+            typed.add(name)
+            lines.append(f"# TYPE {name} {kind}")
+
+    for key in sorted(totals.get("counters") or {}):
+        head(key.split("{")[0], "counter")
+        lines.append(f"{key} {totals['counters'][key]}")
+    for key in sorted(totals.get("histograms") or {}):
+        name, _, labels = key.partition("{")
+        labels = labels.rstrip("}")
+        head(name, "histogram")
+        h = totals["histograms"][key]
+        sep = "," if labels else ""
+        for le, n in zip(BUCKETS, h["buckets"]):
+            lines.append(f'{name}_bucket{{{labels}{sep}le="{le}"}} {n}')
+        lines.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {h["count"]}')
+        suffix = f"{{{labels}}}" if labels else ""
+        lines.append(f"{name}_sum{suffix} {round(h['sum'], 6)}")
+        lines.append(f"{name}_count{suffix} {h['count']}")
+    for key in sorted(gauges):
+        head(key.split("{")[0], "gauge")
+        lines.append(f"{key} {gauges[key]}")
+    return "\n".join(lines) + "\n"
+
+
+
+def version() -> str:
+    """The installed package version (pyproject.toml), '0.0.0+checkout' when not pip-installed."""
+    try:
+        from importlib.metadata import version as _v
+        return _v("pte-scoring")
+    except Exception:
+        return "0.0.0+checkout"

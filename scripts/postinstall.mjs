@@ -1,0 +1,40 @@
+// Runs after `npm install` (after `patch-package` has applied patches/*.patch to node_modules):
+//  1. `motia install`: builds the Python venv python_modules/ from requirements.txt (skipped when the venv
+//     exists and requirements*.txt did not change since the last run: see python_modules/.pte-install-stamp);
+//  2. the packages installed without their declared dependencies (requirements-nodeps.txt) and this
+//     project itself (`pip install --no-deps -e .`);
+//  3. Motia 0.17 fix: a .pth file putting the project root on the venv's sys.path. On hot reload Motia
+//     sets PYTHONPATH to steps/ only, so `import scoring` fails and the step silently drops out.
+// Set PTE_SKIP_PYTHON_INSTALL=1 to skip 1 and 2 (the .pth is always written).
+import { execSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+const root = process.cwd()
+const venv = path.join(root, 'python_modules')
+const stampFile = path.join(venv, '.pte-install-stamp')
+const run = (cmd) => execSync(cmd, { stdio: 'inherit', cwd: root, env: { ...process.env, MOTIA_ANALYTICS_DISABLED: 'true' } })
+
+const stamp = createHash('sha256')
+for (const f of ['requirements.txt', 'requirements-nodeps.txt', 'pyproject.toml']) {
+  if (fs.existsSync(path.join(root, f))) stamp.update(fs.readFileSync(path.join(root, f)))
+}
+const want = stamp.digest('hex')
+const have = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').trim() : ''
+
+if (process.env.PTE_SKIP_PYTHON_INSTALL !== '1' && want !== have) {
+  run('node_modules/.bin/motia install')
+  const pip = path.join(venv, 'bin', 'pip')
+  if (fs.existsSync(path.join(root, 'requirements-nodeps.txt'))) run(`"${pip}" install --no-deps -r requirements-nodeps.txt`)
+  run(`"${pip}" install --no-deps -e .`)
+  fs.writeFileSync(stampFile, want + '\n')
+} else {
+  console.log('python_modules up to date (requirements unchanged)')
+}
+
+const lib = path.join(venv, 'lib')
+const py = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith('python3')) : undefined
+if (!py) throw new Error('python_modules/lib/python3.* not found: run `node_modules/.bin/motia install`')
+fs.writeFileSync(path.join(lib, py, 'site-packages', 'pte_project_root.pth'), root + '\n')
+console.log('wrote pte_project_root.pth (project root on the venv sys.path)')

@@ -1,0 +1,35 @@
+"""GET /health: the app, the warm engine and Redis (through Motia state), with versions."""
+import time
+
+from scoring import engine_client, jobs
+
+config = {
+    "type": "api",
+    "name": "Health",
+    "description": "App, engine and Redis status",
+    "path": "/health",
+    "method": "GET",
+    "emits": [],
+    "flows": ["pte-scoring"],
+}
+
+
+async def handler(req, context):
+    out = {"status": "ok", "version": jobs.version(), "app": {"status": "ok"}}
+    t0 = time.perf_counter()
+    try:
+        await context.state.set("pte:health", "probe", {"at": t0})
+        ok = jobs.unwrap(await context.state.get("pte:health", "probe")) is not None
+        out["redis"] = {"status": "ok" if ok else "error", "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    except Exception as e:  # state RPC failed: Redis unreachable
+        out["redis"] = {"status": "error", "error": str(e)}
+    try:
+        eng = await engine_client.health(timeout=2.0)
+        out["engine"] = {k: eng.get(k) for k in ("status", "version", "rule_version", "models_loaded", "load_ms",
+                                                 "uptime_s", "scorers", "extensions", "error")}
+        out["rule_version"] = eng.get("rule_version")
+    except (engine_client.EngineUnavailable, engine_client.EngineRejected) as e:
+        out["engine"] = {"status": "down", "error": str(e), "url": engine_client.base_url()}
+    healthy = out["redis"]["status"] == "ok" and out["engine"].get("status") == "ok"
+    out["status"] = "ok" if healthy else "degraded"
+    return {"status": 200 if healthy else 503, "body": out}

@@ -1,0 +1,28 @@
+"""GET /metrics: Prometheus text. Counters and histograms are folded from per-call observations kept in
+Motia state (Redis): every step runs in a new process, so nothing can count in memory."""
+from scoring import jobs
+
+config = {
+    "type": "api",
+    "name": "Metrics",
+    "description": "Prometheus metrics: submissions, jobs, queue depth, step latencies, failures",
+    "path": "/metrics",
+    "method": "GET",
+    "emits": [],
+    "flows": ["pte-scoring"],
+}
+
+
+async def handler(req, context):
+    totals = jobs.unwrap(await context.state.get(jobs.METRIC_TOTALS, "all")) or jobs.empty_totals()
+    live = [o for o in jobs.as_list(await context.state.get_group(jobs.METRICS)) if isinstance(o, dict)]
+    merged = jobs.fold(totals, live)
+    gauges: dict = {}
+    active = jobs.as_list(await context.state.get_group(jobs.ACTIVE))
+    gauges["pte_queue_depth"] = len(active)
+    for job in jobs.as_list(await context.state.get_group(jobs.JOBS)):
+        if isinstance(job, dict):
+            key = f'pte_jobs{{item_type="{job.get("item_type")}",status="{job.get("status")}"}}'
+            gauges[key] = gauges.get(key, 0) + 1
+    return {"status": 200, "body": jobs.render(merged, gauges),
+            "headers": {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}}

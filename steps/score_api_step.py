@@ -1,0 +1,40 @@
+"""POST /score: score one submission now through the warm engine (SCORE_MODE=sync, the default), or
+enqueue it like /score_async (SCORE_MODE=async)."""
+import time
+
+from scoring import engine_client, jobs
+from scoring.jobs_api import accept_one, bad, field_errors, reply
+from scoring.settings import get_settings
+
+config = {
+    "type": "api",
+    "name": "ScoreSync",
+    "description": "Score a submission synchronously (or enqueue it when SCORE_MODE=async)",
+    "path": "/score",
+    "method": "POST",
+    "emits": ["submission.received"],
+    "flows": ["pte-scoring"],
+}
+
+
+async def handler(req, context):
+    settings = get_settings()
+    body = req.get("body")
+    if settings.score_mode == "async":
+        return await accept_one(context, body, ttl_s=settings.job_ttl_s, mode="score")
+    if not isinstance(body, dict):
+        return bad("body", "must be a JSON object", 422)
+    t0 = time.perf_counter()
+    try:
+        result = await engine_client.score(body, timeout=settings.score_sync_timeout_s, wait_s=5.0)
+    except engine_client.EngineRejected as e:
+        await jobs.observe(context, jobs.new_id("rej"), kind="rejected", endpoint="score", status=e.status)
+        return field_errors(e.status if e.status in (413, 422) else 422, e.errors)
+    except engine_client.EngineUnavailable as e:
+        await jobs.observe(context, jobs.new_id("obs"), kind="engine_failure", step="ScoreSync")
+        return reply(503, {"errors": [{"field": "engine", "message": str(e)}]}, {"Retry-After": "2"})
+    seconds = time.perf_counter() - t0
+    await jobs.observe(context, jobs.new_id("obs"), kind="step", step="ScoreSync", status="completed", seconds=seconds,
+                       engine_seconds=(result.get("timings_ms") or {}).get("engine", 0) / 1000)
+    await jobs.observe(context, jobs.new_id("obs"), kind="accepted", item_type=result.get("item_type"), mode="sync")
+    return reply(200, result)

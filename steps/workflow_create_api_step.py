@@ -1,0 +1,41 @@
+"""POST /workflow/create {"name"?, "submissions": [...]}: a practice test, i.e. a set of submissions
+scored together under one workflow id. 201 with the workflow id and one job per submission."""
+from scoring import jobs
+from scoring.jobs_api import accept_many, bad, field_errors, reply, submission_list
+from scoring.settings import get_settings
+
+config = {
+    "type": "api",
+    "name": "CreateWorkflow",
+    "description": "Start a practice-test workflow (a set of submissions scored together)",
+    "path": "/workflow/create",
+    "method": "POST",
+    "emits": ["submission.received"],
+    "flows": ["pte-scoring"],
+}
+
+
+async def handler(req, context):
+    settings = get_settings()
+    body = req.get("body")
+    items, error = submission_list(body, "submissions", settings.batch_max_items)
+    if error:
+        return error
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > 200):
+        return bad("name", "must be a string of at most 200 characters", 422)
+    workflow_id = jobs.new_id("wf")
+    # validate everything first: a practice test is all or nothing
+    from scoring.jobs_api import validate
+    errors = [e for i, raw in enumerate(items) for e in validate(raw, prefix=f"submissions.{i}.")[1]]
+    if errors:
+        return field_errors(422, errors)
+    await context.state.set(jobs.WORKFLOWS, workflow_id, {"workflow_id": workflow_id, "name": name, "job_ids": [],
+                                                          "created_at": jobs.now(), "assessment": None})
+    accepted, _ = await accept_many(context, items, key="submissions", ttl_s=settings.job_ttl_s, mode="workflow",
+                                    workflow_id=workflow_id)
+    record = {"workflow_id": workflow_id, "name": name, "job_ids": [a["job_id"] for a in accepted],
+              "created_at": jobs.now(), "assessment": None}
+    await context.state.set(jobs.WORKFLOWS, workflow_id, record)
+    return reply(201, {**record, "jobs": accepted, "status_url": f"/workflow/{workflow_id}",
+                       "stream_url": f"/workflow/{workflow_id}/stream"}, {"Location": f"/workflow/{workflow_id}"})
