@@ -6,20 +6,27 @@
 - `GET /ai/stats` -> per provider: calls, successes, failures by kind, tokens, cost (USD),
   breaker state; cache hits/misses; outcome counts.
 - `GET /ai/metrics` -> the same as Prometheus text (`pte_ai_*`), for the app's /metrics to append.
+- `POST /ai/hybrid_score`  body: a submission (as for /score) -> the final hybrid result in one call:
+  the local score (the server's engine, in its worker threads) and the AI partial run concurrently,
+  then `hybrid.combine`. For a synchronous API; the event pipeline does the same in steps.
 
 The service (client, breakers, cache, counters) is created once per engine process, on first use."""
 from __future__ import annotations
 
+import asyncio
 from typing import Optional
+
+import anyio
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from scoring.ai.hybrid import combine
 from scoring.ai.metrics import prometheus
 from scoring.ai.service import AiScoreRequest, AiService
-from scoring.models import InvalidSubmission
+from scoring.models import InvalidSubmission, Submission
 
 _service: Optional[AiService] = None
 
@@ -59,6 +66,32 @@ async def ai_score(request: Request) -> JSONResponse:
     return JSONResponse(out)
 
 
+async def ai_hybrid_score(request: Request) -> JSONResponse:
+    host = getattr(request.app.state, "engine_host", None)  # set by scoring/server.py's lifespan
+    if host is None:
+        return JSONResponse({"error": "no engine in this server"}, status_code=503)
+    try:
+        body = await request.json()
+    except ValueError:
+        return _errors(InvalidSubmission.one("body", "must be JSON"))
+    try:
+        sub = Submission.parse(body)
+    except InvalidSubmission as exc:
+        return _errors(exc)
+    if not host.ready.is_set():
+        await host.ready.wait()
+    if host.load_error:
+        return JSONResponse({"error": f"engine failed to load: {host.load_error}"}, status_code=503)
+    service = get_service()
+    local_task = anyio.to_thread.run_sync(host.engine.score, sub, limiter=host.limiter)
+    ai_task = service.score(AiScoreRequest(submission=body))
+    try:
+        local, ai = await asyncio.gather(local_task, ai_task)
+    except InvalidSubmission as exc:
+        return _errors(exc)
+    return JSONResponse(combine(local.model_dump(mode="json"), ai, service.settings))
+
+
 async def ai_stats(request: Request) -> JSONResponse:
     return JSONResponse(get_service().stats())
 
@@ -71,4 +104,5 @@ routes = [
     Route("/ai/score", ai_score, methods=["POST"]),
     Route("/ai/stats", ai_stats, methods=["GET"]),
     Route("/ai/metrics", ai_metrics, methods=["GET"]),
+    Route("/ai/hybrid_score", ai_hybrid_score, methods=["POST"]),
 ]

@@ -10,11 +10,11 @@ import uvicorn
 
 
 @contextmanager
-def serve(app):
+def serve(app, lifespan: str = "off"):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     for _ in range(200):
