@@ -1,15 +1,17 @@
 """Tiny HTTP client for the warm engine (`scoring/server.py`), used by Motia steps.
 
-Light on purpose: httpx + Settings only (every step call is a new Python process). Connection
-failures are retried for a short while (the engine may be restarting); past that the caller gets
-`EngineUnavailable`, the step raises, and Motia's queue retries the event."""
+Every step call is a new Python process, so this module imports only the standard library and Settings:
+HTTP/1.1 over `asyncio.open_connection` (loopback, one request per connection). Measured: importing
+httpx costs a step process ~0.05 CPU-s (60 ms wall) on this machine, about a third of a step's start.
+Connection failures are retried for ENGINE_WAIT_S seconds (the engine may be restarting); past that the
+caller gets `EngineUnavailable`, the step raises, and Motia's queue retries the event."""
 from __future__ import annotations
 
 import asyncio
+import json as _json
 import time
 from typing import Any, Optional
-
-import httpx
+from urllib.parse import urlsplit
 
 from scoring.settings import get_settings
 
@@ -37,42 +39,86 @@ def base_url() -> str:
     return get_settings().engine_base_url
 
 
+async def request(method: str, url: str, body: Optional[bytes] = None, timeout: float = 30.0) -> tuple[int, bytes]:
+    """One HTTP/1.1 request (Connection: close); returns (status, body). Raises OSError / TimeoutError."""
+    u = urlsplit(url)
+    if u.scheme != "http":
+        raise ValueError(f"engine URL must be http://: {url}")
+    host, port = u.hostname or "127.0.0.1", u.port or 80
+    path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+
+    async def go() -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close", "Accept: application/json"]
+            if body is not None:
+                head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b""))
+            await writer.drain()
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("engine closed the connection")
+            status = int(status_line.split()[1])
+            length, chunked = None, False
+            while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    length = int(value.strip())
+                elif name == "transfer-encoding" and "chunked" in value.lower():
+                    chunked = True
+            if chunked:
+                data = b""
+                while (size := int((await reader.readline()).split(b";")[0].strip() or b"0", 16)):
+                    data += await reader.readexactly(size)
+                    await reader.readline()
+            elif length is not None:
+                data = await reader.readexactly(length)
+            else:
+                data = await reader.read()
+            return status, data
+        finally:
+            writer.close()
+
+    return await asyncio.wait_for(go(), timeout)
+
+
 async def call(method: str, path: str, *, json: Any = None, timeout: Optional[float] = None,
                wait_s: Optional[float] = None) -> dict:
     """One request to the engine. Connection errors and 503 are retried for up to `wait_s` (default ENGINE_WAIT_S) seconds."""
     settings = get_settings()
     timeout = timeout or settings.engine_timeout_s
     deadline = time.monotonic() + (settings.engine_wait_s if wait_s is None else wait_s)
+    payload = None if json is None else _json.dumps(json).encode()
     delay = 0.2
-    async with httpx.AsyncClient(base_url=settings.engine_base_url, timeout=timeout) as client:
-        while True:
-            try:
-                r = await client.request(method, path, json=json)
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as e:
-                failure: str = f"engine unreachable at {settings.engine_base_url}: {type(e).__name__}"
-            except httpx.TimeoutException:
-                raise EngineUnavailable(f"engine timed out after {timeout}s on {path}") from None
+    while True:
+        try:
+            status, raw = await request(method, settings.engine_base_url + path, payload, timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise EngineUnavailable(f"engine timed out after {timeout}s on {path}") from None
+        except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+            failure: str = f"engine unreachable at {settings.engine_base_url}: {type(e).__name__}: {e}"
+        else:
+            body = _body(raw)
+            if status < 400:
+                return body
+            if status == 503:
+                failure = f"engine not ready: {body}"
+            elif status >= 500:
+                raise EngineUnavailable(f"engine error {status} on {path}: {body}")
             else:
-                if r.status_code < 400:
-                    return r.json()
-                body = _body(r)
-                if r.status_code == 503:
-                    failure = f"engine not ready: {body}"
-                elif r.status_code >= 500:
-                    raise EngineUnavailable(f"engine error {r.status_code} on {path}: {body}")
-                else:
-                    raise EngineRejected(r.status_code, body)
-            if time.monotonic() + delay > deadline:
-                raise EngineUnavailable(failure)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+                raise EngineRejected(status, body)
+        if time.monotonic() + delay > deadline:
+            raise EngineUnavailable(failure)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
-def _body(r: httpx.Response) -> Any:
+def _body(raw: bytes) -> Any:
     try:
-        return r.json()
+        return _json.loads(raw)
     except ValueError:
-        return r.text[:500]
+        return raw[:500].decode("utf-8", "replace")
 
 
 async def score(submission: dict, **kw) -> dict:

@@ -1,5 +1,5 @@
 """NlpScorer: scores text, timed-word and objective submissions with the warm engine; skips audio ones."""
-from scoring.jobs_steps import score_partial
+from scoring import jobs
 
 config = {
     "type": "event",
@@ -17,6 +17,13 @@ config = {
 }
 
 
+SKIP_REASON = "audio submission: scored by the Transcriber step (source 'speech')"
+
+
 async def handler(data, context):
-    await score_partial(data, context, source="nlp", step="NlpScorer", handles="text",
-                        skip_reason="audio submission: scored by the Transcriber step (source 'speech')")
+    if data.get("kind") == "audio":  # cheap skip: no httpx/settings import
+        await jobs.put_partial(context, data["job_id"], "nlp", "skipped", reason=SKIP_REASON, attempt=data.get("attempt", 1))
+        return
+    from scoring.jobs_steps import score_partial
+
+    await score_partial(data, context, source="nlp", step="NlpScorer", handles="text", skip_reason=SKIP_REASON)

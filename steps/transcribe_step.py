@@ -3,7 +3,6 @@ transcribes and scores the spoken item); emits transcript.ready for the AI step.
 import time
 
 from scoring import jobs
-from scoring.jobs_steps import score_partial
 
 config = {
     "type": "event",
@@ -31,9 +30,17 @@ def find_transcript(result: dict):
     return None
 
 
+SKIP_REASON = "text submission: nothing to transcribe (scored by NlpScorer)"
+
+
 async def handler(data, context):
+    if data.get("kind") == "text":  # the common case stays cheap: no httpx/settings import for a skip
+        await jobs.put_partial(context, data["job_id"], "speech", "skipped", reason=SKIP_REASON, attempt=data.get("attempt", 1))
+        return
+    from scoring.jobs_steps import score_partial
+
     partial = await score_partial(data, context, source="speech", step="Transcriber", handles="audio",
-                                  skip_reason="text submission: nothing to transcribe (scored by NlpScorer)")
+                                  skip_reason=SKIP_REASON)
     if not partial or partial.get("status") != "completed":
         return
     transcript = find_transcript(partial["result"])

@@ -98,3 +98,12 @@ def test_real_server_health_stays_responsive_while_scoring(engine_server):
 def test_real_server_loads_models_at_start(engine_server):
     h = httpx.get(engine_server.url + "/health").json()
     assert h["status"] == "ok" and sorted(h["models_loaded"]) == sorted(h["models_registered"])
+
+
+def test_env_example_lists_every_setting():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    names = {m.group(1).lower() for m in re.finditer(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, re.M)}
+    assert set(Settings.model_fields) <= names, set(Settings.model_fields) - names

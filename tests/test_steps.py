@@ -230,7 +230,7 @@ def test_step_process_imports_stay_light():
     code = ("import sys, importlib.util;"
             "[importlib.util.spec_from_file_location('s', f).loader.exec_module(importlib.util.module_from_spec("
             "importlib.util.spec_from_file_location('s', f))) for f in sys.argv[1:]];"
-            "heavy=[m for m in ('spacy','onnxruntime','numpy','scoring.engine','faster_whisper','starlette') if m in sys.modules];"
+            "heavy=[m for m in ('spacy','onnxruntime','numpy','scoring.engine','faster_whisper','starlette','httpx') if m in sys.modules];"
             "print(heavy)")
     files = [str(p) for p in sorted((jobs.ROOT / "steps").glob("*_step.py")) if p.name != "ai_score_step.py"]
     out = subprocess.run([sys.executable, "-c", code, *files], capture_output=True, text=True, cwd=jobs.ROOT, timeout=60)

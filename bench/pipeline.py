@@ -1,0 +1,252 @@
+"""Pipeline benchmark: latency and throughput of text submissions through the real Motia app.
+
+    python_modules/bin/python bench/pipeline.py                 # starts its own `motia dev` + engine
+    python_modules/bin/python bench/pipeline.py --url http://127.0.0.1:3000 --ws ws://127.0.0.1:3000
+
+1. latency: N sequential submissions, each POST /score_async -> its `completed` event on the scoreJob
+   stream (WebSocket subscription opened right after the 202); p50/p95.
+2. throughput: C concurrent clients submitting and awaiting completion, M submissions in all.
+3. overhead: from each job's timings: emit -> NlpScorer start (queue + Python process start + imports),
+   the NlpScorer handler (state RPCs + engine call), the engine's own scoring time, and the rest
+   (AI step, Aggregator, stream push); plus the bare cost of starting a step process with its imports.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+ITEMS = {
+    "write_from_dictation": {"item_type": "write_from_dictation",
+                             "response": {"text": "the students must submit their essays by friday"},
+                             "item": {"reference_text": "The students must submit their assignments by Friday."}},
+    "write_essay": {"item_type": "write_essay",
+                    "item": {"prompt": "Some people think that technology makes life easier. Discuss."},
+                    "response": {"text": (
+                        "Technology has changed the way people live and work. On the one hand, devices save time: "
+                        "we shop, bank and study online, and we talk to friends far away. On the other hand, "
+                        "constant notifications distract us, and many jobs have been replaced by machines. "
+                        "In my opinion, technology makes life easier overall, because its benefits for health, "
+                        "education and communication outweigh the problems, which can be managed with better "
+                        "habits and sensible rules. For example, online lessons let students in remote areas "
+                        "learn from good teachers, and medical apps help patients follow their treatment. "
+                        "Therefore, although we must use it wisely, technology improves our daily lives.")}},
+}
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+async def one(client: httpx.AsyncClient, ws_url: str, body: dict, timeout: float = 120) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = await client.post("/score_async", json=body)
+    r.raise_for_status()
+    job_id = r.json()["job_id"]
+    async with websockets.connect(ws_url, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "join", "data": {"streamName": "scoreJob", "groupId": job_id, "id": job_id,
+                                                           "subscriptionId": str(uuid.uuid4())}}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            data = (msg.get("event") or {}).get("data")
+            for d in data if isinstance(data, list) else [data]:
+                if isinstance(d, dict) and d.get("status") in ("completed", "failed"):
+                    if d["status"] == "failed":
+                        raise RuntimeError(f"job {job_id} failed: {d.get('error')}")
+                    return time.perf_counter() - t0, job_id
+
+
+async def latency(url, ws_url, body, n):
+    out, ids = [], []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as c:
+        for _ in range(n):
+            dt, job_id = await one(c, ws_url, body)
+            out.append(dt)
+            ids.append(job_id)
+    return out, ids
+
+
+async def throughput(url, ws_url, body, clients, total):
+    done, ids = [], []
+    queue = asyncio.Queue()
+    for _ in range(total):
+        queue.put_nowait(1)
+
+    async def worker(c):
+        while not queue.empty():
+            queue.get_nowait()
+            dt, job_id = await one(c, ws_url, body)
+            done.append(dt)
+            ids.append(job_id)
+
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=clients * 2)) as c:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(c) for _ in range(clients)))
+        wall = time.perf_counter() - t0
+    return wall, done, ids
+
+
+def overhead(url, ids):
+    rows = []
+    with httpx.Client(base_url=url, timeout=30) as c:
+        for job_id in ids:
+            t = c.get(f"/job/{job_id}").json().get("timings_ms") or {}
+            if "nlp.engine" in t:
+                rows.append(t)
+    if not rows:
+        return {}
+    med = lambda k: round(statistics.median(r.get(k, 0) for r in rows), 1)  # noqa: E731
+    total, queue, step, engine = med("total"), med("nlp.queue"), med("nlp.step"), med("nlp.engine")
+    return {"jobs": len(rows), "total_ms": total, "emit_to_nlp_start_ms": queue, "nlp_handler_ms": step,
+            "engine_ms": engine, "nlp_handler_minus_engine_ms": round(step - engine, 1),
+            "after_nlp_ms (AI step, Aggregator, stream)": round(total - queue - step, 1),
+            "motia_share_of_total": round(1 - engine / total, 3) if total else None}
+
+
+def step_process_start(repeat=5):
+    """Wall time of a bare step process: interpreter + Motia runner-like imports + the step module."""
+    py = str(ROOT / "python_modules" / "bin" / "python")
+    out = {}
+    for label, code in {"python -c pass": "pass",
+                        "light step (scoring.jobs)": "import asyncio, json; import scoring.jobs",
+                        "engine-calling step (scoring.jobs_steps: httpx + settings)": "import asyncio, json; import scoring.jobs_steps",
+                        "API step validating (scoring.jobs_api: pydantic models)": "import asyncio, json; import scoring.jobs_api, scoring.settings"}.items():
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([py, "-c", code], cwd=ROOT, check=True)
+            ts.append((time.perf_counter() - t0) * 1000)
+        out[label] = round(statistics.median(ts), 1)
+    return out
+
+
+def _cpu_s(pid: int, children: bool) -> float:
+    """utime+stime (+ reaped children's cutime+cstime) of a process, in seconds."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(p.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def cpu_snapshot(node_pid: int) -> dict:
+    """CPU seconds so far: node itself, the step processes it reaped, and its long-lived children (engine, redis)."""
+    own = _cpu_s(node_pid, children=False)
+    snap = {"node": own, "step processes": _cpu_s(node_pid, children=True) - own}
+    for child in _children(node_pid):
+        try:
+            name = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        key = "engine" if "scoring.server" in name else "redis" if "redis-server" in name else None
+        if key:
+            snap[key] = snap.get(key, 0.0) + _cpu_s(child, children=False)
+    return snap
+
+
+def start_app(args):
+    from conftest import free_port  # same port rules as the tests (PORT <= 43857, PORT+21678 free)
+    port, engine_port = free_port(21678), free_port()
+    d = Path(tempfile.mkdtemp(prefix="bench-motia-"))
+    env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDISMS_SYSTEM_BINARY": shutil.which("redis-server") or "",
+           "ENGINE_PORT": str(engine_port), "AI_MODE": args.ai_mode}
+    log = open(d / "dev.log", "w")
+    proc = subprocess.Popen([str(ROOT / "node_modules/.bin/motia"), "dev", "-p", str(port), "--motia-dir", str(d)],
+                            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while time.time() - t0 < 180:
+        try:
+            if httpx.get(url + "/health", timeout=5).status_code == 200:
+                return proc, url, f"ws://127.0.0.1:{port}"
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError((d / "dev.log").read_text()[-2000:])
+        time.sleep(0.5)
+    raise TimeoutError("app did not become healthy")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url")
+    ap.add_argument("--ws")
+    ap.add_argument("--item", default="write_from_dictation", choices=sorted(ITEMS))
+    ap.add_argument("-n", type=int, default=20, help="sequential submissions for latency")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--total", type=int, default=40, help="submissions in the throughput run")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--ai-mode", default="off", help="AI_MODE for a self-started app (default off: no cloud)")
+    args = ap.parse_args()
+    proc = None
+    if args.url:
+        url, ws_url = args.url, args.ws or args.url.replace("http", "ws", 1)
+    else:
+        proc, url, ws_url = start_app(args)
+    body = ITEMS[args.item]
+    try:
+        asyncio.run(latency(url, ws_url, body, args.warmup))
+        lat, ids = asyncio.run(latency(url, ws_url, body, args.n))
+        cpu0 = cpu_snapshot(proc.pid) if proc else None
+        wall, tp, tp_ids = asyncio.run(throughput(url, ws_url, body, args.clients, args.total))
+        cpu1 = cpu_snapshot(proc.pid) if proc else None
+        report = {
+            "item": args.item, "cpu_cores": os.cpu_count(), "load_avg_1m_before": round(os.getloadavg()[0], 2),
+            "latency_s": {"n": len(lat), "p50": round(pct(lat, 0.5), 3), "p95": round(pct(lat, 0.95), 3),
+                          "min": round(min(lat), 3), "max": round(max(lat), 3)},
+            "throughput": {"clients": args.clients, "submissions": len(tp), "wall_s": round(wall, 2),
+                           "per_s": round(len(tp) / wall, 2), "latency_p50_s": round(pct(tp, 0.5), 3),
+                           "latency_p95_s": round(pct(tp, 0.95), 3)},
+            "overhead_sequential": overhead(url, ids),
+            "overhead_concurrent": overhead(url, tp_ids),
+            "step_process_start_ms": step_process_start(),
+            "cpu_s_per_submission (throughput run)": (
+                {k: round((cpu1.get(k, 0) - cpu0.get(k, 0)) / max(1, len(tp)), 3) for k in cpu1} if cpu1 else None),
+        }
+        print(json.dumps(report, indent=2))
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
