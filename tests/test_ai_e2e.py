@@ -83,6 +83,7 @@ def test_written_item_gets_a_hybrid_result(pipeline, provider):
     assert result["traits"]["form"]["source"] == "local"
     assert provider.calls("openai") == 1
     assert job["partials"]["ai"]["status"] == "completed"
+    print("\nhybrid job timings_ms:", job["timings_ms"])
     stats = httpx.get(f"{engine}/ai/stats", timeout=5).json()
     assert stats["providers"]["vercel"]["successes"] >= 1 and stats["providers"]["vercel"]["input_tokens"] > 0
 
