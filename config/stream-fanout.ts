@@ -8,12 +8,13 @@ import { createClient } from 'redis'
 import { RedisStreamAdapterManager } from '@motiadev/adapter-redis-streams'
 
 const REPLAY = Symbol('pte-fanout-replay')
-const CHANNEL = 'pte:fanout:streams'
+const CHANNEL_PREFIX = 'pte:fanout:streams' // + ':<db>': Redis pub/sub channels are shared by all databases
 export type RedisConn = { host: string; port: number; password?: string; db?: number }
 type Message = { origin: string; op: 'set' | 'delete'; streamName: string; groupId: string; id: string; item: any }
 
 export class FanoutStreamAdapterManager extends RedisStreamAdapterManager {
   private origin = randomUUID()
+  private channel: string
   private adapters = new Map<string, any>()
   private pub: ReturnType<typeof createClient>
   private sub: ReturnType<typeof createClient>
@@ -23,12 +24,13 @@ export class FanoutStreamAdapterManager extends RedisStreamAdapterManager {
   constructor(conn: RedisConn) {
     const opts = { socket: { host: conn.host, port: conn.port }, password: conn.password, database: conn.db }
     super(opts as any)
+    this.channel = `${CHANNEL_PREFIX}:${conn.db ?? 0}`
     this.pub = createClient(opts)
     this.sub = this.pub.duplicate()
     this.pub.on('error', (e) => console.error('[fanout] publisher', e))
     this.sub.on('error', (e) => console.error('[fanout] subscriber', e))
     void Promise.all([this.pub.connect(), this.sub.connect()]).then(() =>
-      this.sub.subscribe(CHANNEL, (raw) => void this.onRemote(JSON.parse(raw)).catch((e) => console.error('[fanout]', e))),
+      this.sub.subscribe(this.channel, (raw) => void this.onRemote(JSON.parse(raw)).catch((e) => console.error('[fanout]', e))),
     )
   }
 
@@ -53,7 +55,7 @@ export class FanoutStreamAdapterManager extends RedisStreamAdapterManager {
   }
 
   private async publish(m: Message) {
-    if (this.pub.isOpen) await this.pub.publish(CHANNEL, JSON.stringify(m))
+    if (this.pub.isOpen) await this.pub.publish(this.channel, JSON.stringify(m))
   }
 
   private async onRemote(m: Message) {
