@@ -89,6 +89,12 @@ def test_not_configured_and_ai_mode_off(engine_url, provider):
     assert post(engine_url, {"submission": SWT}).json()["status"] == "off"
 
 
+def test_misconfigured_provider_list_is_explained(engine_url, provider):
+    ai_http.set_service(AiService(settings(ai_providers="vercel,openai", vercel_ai_gateway_key="k")))
+    p = post(engine_url, {"submission": SWT}).json()
+    assert p["status"] == "not_configured" and "unknown provider 'openai'" in p["reason"]
+
+
 def test_provider_failure_is_an_explained_partial_not_an_error(engine_url, use, provider):
     use(ai_max_retries=1)
     provider.mode = "error"

@@ -35,7 +35,14 @@ class AiScoreRequest(BaseModel):
 class AiService:
     def __init__(self, settings: Optional[Settings] = None, client: Optional[AiClient] = None):
         self.settings = settings or get_settings()
-        self.client = client or AiClient(self.settings)
+        self.config_error: Optional[str] = None
+        if client is None:
+            try:
+                client = AiClient(self.settings)
+            except ValueError as exc:  # e.g. an unknown name in AI_PROVIDERS: no AI, said plainly
+                self.config_error = str(exc)
+                client = AiClient(self.settings, providers=[])
+        self.client = client
         self.blocked: dict[str, int] = {}
 
     async def score(self, req: AiScoreRequest) -> dict[str, Any]:
@@ -65,11 +72,13 @@ class AiService:
         if req.local_result and req.local_result.get("gated"):
             return partial("skipped", "the item is already gated by the official rule "
                            f"({req.local_result.get('gate_reason')}); an AI cannot lift it, so nothing was sent")
+        if self.config_error:
+            return partial("not_configured", f"AI misconfigured: {self.config_error}")
         if not self.client.configured:
             return partial("not_configured", "no AI provider configured (set VERCEL_AI_GATEWAY_KEY or GOOGLE_GENAI_KEY)")
         return None
 
     def stats(self) -> dict[str, Any]:
         s = self.settings
-        return {"mode": s.ai_mode, "share_responses": s.ai_share_responses, "weight": s.ai_weight,
+        return {"mode": s.ai_mode, "config_error": self.config_error, "share_responses": s.ai_share_responses, "weight": s.ai_weight,
                 **self.client.snapshot(), "blocked_by_policy": dict(self.blocked)}
