@@ -30,3 +30,83 @@ def test_embed_cache_gives_identical_vectors(embedder):
 def test_missing_model_file_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError):
         similarity.load_embedder(model_path=tmp_path / "nope.onnx")
+
+
+# ------------------------------------------------------------------------------ other features
+
+from scoring.features import coherence, content, grammar, nlp, spelling, vocabulary  # noqa: E402
+from scoring.text import tokens  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def parser():
+    return nlp.Parser(nlp.load_nlp())
+
+
+@pytest.fixture(scope="module")
+def checker():
+    return spelling.load_spellchecker()
+
+
+def test_spaCy_loads_without_ner(parser):
+    assert "ner" not in parser.nlp.pipe_names and "parser" in parser.nlp.pipe_names
+    assert parser("One text.") is parser("One text.")  # cached per text
+
+
+def test_spelling_accepts_both_dialects_and_flags_errors(checker):
+    text = "The colour of the theatre. The color of the theater. I recieve it."
+    found = spelling.spelling_findings(text, tokens(text), checker, [0])
+    errors = [f for f in found if f.kind == "spelling"]
+    assert [f.text for f in errors] == ["recieve"] and text[errors[0].start:errors[0].end] == "recieve"
+    assert any(f.kind == "spelling_consistency" for f in found)
+
+
+@pytest.mark.parametrize("word,dialect", [("colour", "uk"), ("color", "us"), ("organise", "uk"), ("organize", "us"),
+                                          ("four", None), ("rise", None), ("centre", "uk"), ("travelled", "uk")])
+def test_dialect_of(word, dialect):
+    assert spelling.dialect_of(word) == dialect
+
+
+def test_grammar_rules(parser):
+    linter = grammar.load_linter()
+    text = "She go to work. The dogs is loud. It was a apple. Because of the rain in the city."
+    rep = grammar.check(text, parser(text), linter)
+    spans = {text[f.start:f.end] for f in rep.errors}
+    assert {"go", "is", "a"} <= spans
+    assert any("fragment" in f.message for f in rep.fragments)
+    clean = "She goes to work. The dogs are loud. It was an apple."
+    assert grammar.check(clean, parser(clean), linter).errors == []
+
+
+def test_comma_splice_is_a_run_on(parser):
+    text = "I went home early, it was very late."
+    rep = grammar.check(text, parser(text), grammar.load_linter())
+    assert rep.run_ons and text[rep.run_ons[0].start:rep.run_ons[0].end] == ","
+
+
+def test_mtld_orders_diversity():
+    repetitive = ("the cat sat on the mat " * 20).split()
+    diverse = ("a quick brown fox jumps over lazy dogs while seven wizards quietly judge boxing matches near "
+               "the old harbour where fishermen mend torn nets and sing ancient songs about storms").split()
+    assert vocabulary.mtld(diverse) > vocabulary.mtld(repetitive)
+
+
+def test_vocabulary_sophistication(parser):
+    basic = vocabulary.features(parser("The good man had a big house and a nice car and a good job."))
+    rich = vocabulary.features(parser("The affluent entrepreneur acquired a spacious residence and a luxurious vehicle."))
+    assert rich["mean_zipf"] < basic["mean_zipf"] and rich["rare_ratio"] > basic["rare_ratio"]
+
+
+def test_connectives_and_paragraphs(parser):
+    text = "Firstly, we argue. However, they disagree.\n\nFor example, costs rose. In conclusion, it depends."
+    f = coherence.features(text, parser(text), 14)
+    assert f["n_paragraphs"] == 2 and f["connective_types"] == 4
+
+
+def test_copied_spans_and_templates():
+    source = "The quick brown fox jumps over the lazy dog near the river bank today."
+    resp = "I saw that the quick brown fox jumps over the lazy dog, which was funny."
+    spans = content.copied_spans(tokens(resp), source)
+    assert [resp[s:e] for s, e in spans] == ["the quick brown fox jumps over the lazy dog"]
+    t = "This is a controversial topic. In today's world, many things change."
+    assert len(content.template_spans(t)) == 2

@@ -42,30 +42,32 @@ class Embedder:
     tokenizer: Any
     input_names: tuple[str, ...]
     cache_size: int = 2048
-    _cache: "OrderedDict[str, np.ndarray]" = field(default_factory=OrderedDict)
+    _cache: "OrderedDict[tuple[str, int], np.ndarray]" = field(default_factory=OrderedDict)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length embeddings, one row per text, computed in one batch (cached per text)."""
+    def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        """Unit-length embeddings, one row per text, computed in one batch (cached per text).
+        Texts longer than `max_tokens` word pieces are truncated (cost grows with length)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        todo = [i for i, t in enumerate(texts) if t not in self._cache]
+        keys = [(t, max_tokens) for t in texts]
+        todo = [k for k in dict.fromkeys(keys) if k not in self._cache]
         if todo:
-            uniq = list(dict.fromkeys(texts[i] for i in todo))
-            for text, vec in zip(uniq, self._compute(uniq)):
-                self._cache[text] = vec
+            for key, vec in zip(todo, self._compute([t for t, _ in todo], max_tokens)):
+                self._cache[key] = vec
                 if len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-        for i, t in enumerate(texts):
-            vec = self._cache.get(t)
+        for i, key in enumerate(keys):
+            vec = self._cache.get(key)
             if vec is None:  # evicted within this call (more texts than the cache holds)
-                vec = self._compute([t])[0]
+                vec = self._compute([key[0]], max_tokens)[0]
             else:
-                self._cache.move_to_end(t)
+                self._cache.move_to_end(key)
             out[i] = vec
         return out
 
-    def _compute(self, texts: list[str]) -> np.ndarray:
+    def _compute(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        self.tokenizer.enable_truncation(max_length=min(max_tokens, MAX_TOKENS))
         encs = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts])
         length = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), length), dtype=np.int64)

@@ -1,1 +1,280 @@
-"""(being written)"""
+"""Written items: Write Essay, Summarize Written Text, Summarize Spoken Text.
+
+Every trait lands on its official integer scale by an explicit rule (see docs/writing.md):
+- Form: the catalogue's word-count bands (word-counting rule in scoring/text.py), plus Form 0 for all
+  capitals, no punctuation, bullet points only, or (essays) only very short sentences; SWT: one
+  complete sentence (one terminal mark, a finite verb) of 5-75 words.
+- Spelling: the descriptor literally: 0 errors -> 2, 1 error -> 1, more -> 0 (mixing British and
+  American spelling counts as one error).
+- Content: 0 for off-topic (relevance below a threshold) or memorised template text (high template
+  share, little prompt-specific content); otherwise a calibrated model, at least 1; summaries that
+  copy the source are capped (>= half copied: at most 2; >= 80%: at most 1).
+- Grammar, Vocabulary (range), General Linguistic Range, Development/Structure/Coherence: calibrated
+  linear models over named features with cut-points (scoring/calibration.py, data/calibration.json).
+Written items also carry a GSE/CEFR `estimate` from the calibrated writing-level model.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from scoring.calibration import Calibration, TraitModel, load_calibration
+from scoring.catalogue import CATALOGUE, ItemSpec
+from scoring.features.analysis import Analysis, analyze
+from scoring.features import similarity, nlp, spelling, grammar  # noqa: F401  (register resources)
+from scoring.models import Estimate, Finding, Submission, TraitResult
+from scoring.registry import ItemScore, Resources, scorer
+from scoring.text import count_words
+
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·▪●◦]|\d{1,2}[.)]|[a-zA-Z][.)])\s+")
+_TERMINAL_RE = re.compile(r"[.!?][\"'”’)]*\s*$")
+
+
+def _descriptor(item: str, trait: str, score: Optional[int]) -> str:
+    d = CATALOGUE.descriptor(item, trait)
+    return d.get(str(score), "") if score is not None else ""
+
+
+def _feedback(item: str, trait: str, score: int, extra: str = "") -> str:
+    label = CATALOGUE.traits[trait]["label"]
+    mx = CATALOGUE.item(item).traits[trait].max
+    text = f"{label} {score}/{mx}: {_descriptor(item, trait, score)}"
+    return f"{text} {extra}".strip()
+
+
+def _fdump(findings: list[Finding], limit: int = 25) -> list[dict]:
+    return [f.model_dump(exclude_none=True) for f in findings[:limit]]
+
+
+# ------------------------------------------------------------------------------------------- Form
+
+def form_problems(text: str, params: dict, essay: bool) -> Optional[str]:
+    """The non-count reasons for Form 0 (all capitals, no punctuation, bullets only, very short
+    sentences); None when there are none."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) >= params["all_caps_share"]:
+        return "written all in capital letters"
+    if not re.search(r"[.,;:!?]", text):
+        return "no punctuation"
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) >= 2 and sum(1 for ln in lines if _BULLET_RE.match(ln)) / len(lines) >= params["bullet_share"]:
+        return "bullet points instead of continuous text"
+    if essay:
+        sents = _sentences(text)
+        lens = [count_words(s) for s in sents]
+        if len(lens) >= 4 and sum(lens) / len(lens) < params["short_sentence_mean_words"]:
+            return "only very short sentences"
+    return None
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences by terminal punctuation, re-joining splits after abbreviations ("e.g. the", "U.S. economy")."""
+    from scoring.text import sentence_spans
+    out: list[str] = []
+    for s, e in sentence_spans(text):
+        seg = text[s:e]
+        first = seg.lstrip()[:1]
+        if out and first and (first.islower() or first.isdigit()):
+            out[-1] = out[-1] + " " + seg
+        else:
+            out.append(seg)
+    return out
+
+
+def word_count_form(spec: ItemSpec, n_words: int) -> int:
+    for band in spec.form_rule.bands:
+        if band.min_words <= n_words <= band.max_words:
+            return band.score
+    return 0
+
+
+def score_form(item_type: str, text: str, a: Optional[Analysis], params: dict) -> TraitResult:
+    spec = CATALOGUE.item(item_type)
+    n = count_words(text)
+    mx = spec.traits["form"].max
+    ev: dict[str, Any] = {"word_count": n, "bands": [b.model_dump() for b in spec.form_rule.bands]}
+    if spec.form_rule.kind == "one_sentence":
+        band = spec.form_rule.bands[0]
+        problem = form_problems(text, params, essay=False)
+        sents = _sentences(text.strip())
+        ev["sentences"] = len(sents)
+        if problem is None:
+            if not (band.min_words <= n <= band.max_words):
+                problem = f"{n} words (must be {band.min_words}-{band.max_words})"
+            elif len(sents) != 1:
+                problem = f"{len(sents)} sentences (must be exactly one)"
+            elif not _TERMINAL_RE.search(text.strip()):
+                problem = "the sentence does not end with a full stop"
+            elif a is not None and not any(t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in a.doc):
+                problem = "not a complete sentence (no main verb)"
+        score = 0 if problem else 1
+        ev["problem"] = problem
+        fb = f"Form {score}/{mx}: " + (f"Form 0 because of {problem}." if problem else "one complete sentence of the right length.")
+        return TraitResult(score=score, max=mx, evidence=ev, feedback=fb)
+    score = word_count_form(spec, n)
+    problem = form_problems(text, params, essay=item_type == "write_essay")
+    if problem:
+        score = 0
+    ev["problem"] = problem
+    extra = f"Form 0 because of {problem}." if problem else f"{n} words."
+    return TraitResult(score=score, max=mx, evidence=ev, feedback=_feedback(item_type, "form", score, extra))
+
+
+# ------------------------------------------------------------------------------------- other traits
+
+def score_spelling(item_type: str, a: Analysis) -> TraitResult:
+    mx = CATALOGUE.item(item_type).traits["spelling"].max
+    errs = a.findings["spelling"]
+    n = len(errs)
+    score = 2 if n == 0 else 1 if n == 1 else 0
+    extra = "" if n == 0 else f"{n} spelling issue(s), e.g. " + ", ".join(f"'{f.text}'" + (f" -> '{f.suggestions[0]}'" if f.suggestions else "") for f in errs[:3]) + "."
+    return TraitResult(score=min(score, mx), max=mx, evidence={"errors": n, "rule": "0 errors: 2, 1 error: 1, more: 0",
+                                                               "findings": _fdump(errs)},
+                       feedback=_feedback(item_type, "spelling", score, extra))
+
+
+def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findings: list[Finding],
+              extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None) -> TraitResult:
+    mx = CATALOGUE.item(item_type).traits[trait].max
+    latent = model.latent(a.features)
+    score = min(max(model.score(a.features), floor), mx)
+    if cap is not None:
+        score = min(score, cap)
+    ev: dict[str, Any] = {"model": model.name, "latent": round(latent, 3), "cuts": list(model.cuts),
+                          "features": {f: a.features.get(f) for f in model.features},
+                          "contributions": model.contributions(a.features), "findings": _fdump(findings)}
+    if note:
+        ev["rule"] = note
+    return TraitResult(score=score, max=mx, evidence=ev, feedback=_feedback(item_type, trait, score, extra))
+
+
+def _grammar_extra(a: Analysis) -> str:
+    errs = a.findings["grammar"]
+    if not errs:
+        return "No grammar errors found."
+    ex = errs[0]
+    fix = f" -> '{ex.suggestions[0]}'" if ex.suggestions else ""
+    return f"{len(errs)} grammar issue(s), e.g. '{ex.text}'{fix}: {ex.message}"
+
+
+def _vocab_extra(a: Analysis) -> str:
+    from scoring.features.vocabulary import basic_words
+    rep = basic_words(a.doc)
+    return f"Often repeated: {', '.join(rep)}; try more precise alternatives." if rep else ""
+
+
+def content_gate(a: Analysis, cal: Calibration, summary: bool) -> Optional[str]:
+    p = cal.raw["params"]
+    if a.content is None:
+        return None
+    thr = p["offtopic_relevance_summary"] if summary else p["offtopic_relevance_essay"]
+    if a.features["relevance"] < thr:
+        return f"off-topic: relevance {a.features['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr}"
+    if a.features["template_ratio"] >= p["template_ratio"] and a.features["topic_overlap"] < p["template_topic_overlap"]:
+        return (f"memorised template: {a.features['template_ratio']:.0%} of the words are template phrases and only "
+                f"{a.features['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
+    return None
+
+
+def score_content(item_type: str, a: Analysis, cal: Calibration, summary: bool) -> TraitResult:
+    mx = CATALOGUE.item(item_type).traits["content"].max
+    model = cal.model("summary.content" if summary else "essay.content")
+    gate = content_gate(a, cal, summary)
+    findings = a.findings["content"]
+    if gate:
+        return TraitResult(score=0, max=mx, evidence={"gate": gate, "relevance": a.features["relevance"],
+                                                      "template_ratio": a.features["template_ratio"],
+                                                      "topic_overlap": a.features["topic_overlap"],
+                                                      "findings": _fdump(findings)},
+                           feedback=_feedback(item_type, "content", 0, f"Content 0: {gate}."))
+    cap, note = None, None
+    if summary:
+        p = cal.raw["params"]
+        cr = a.features.get("copied_ratio", 0.0)
+        if cr >= p["copy_cap1_ratio"]:
+            cap, note = 1, f"{cr:.0%} copied from the source: at most 1"
+        elif cr >= p["copy_cap2_ratio"]:
+            cap, note = 2, f"{cr:.0%} copied from the source: at most 2"
+    missed = [f for f in findings if f.kind == "missed_key_point"]
+    extra = ""
+    if missed:
+        extra = f"{len(missed)} key idea(s) not covered, e.g. \"{missed[0].text[:90]}\"."
+    if note:
+        extra = (extra + f" Paraphrase instead of copying ({note}).").strip()
+    return _modelled(item_type, "content", model, a, findings, extra, floor=1, cap=cap, note=note)
+
+
+def writing_estimate(a: Analysis, cal: Calibration) -> Estimate:
+    m = cal.model("writing.gse")
+    gse = int(round(min(90.0, max(10.0, m.latent(a.features)))))
+    return Estimate(gse=gse, cefr=CATALOGUE.cefr_level(gse))
+
+
+def _analysis(sub: Submission, resources: Resources, cal: Calibration, summary: bool) -> Analysis:
+    text = sub.response.transcript() or ""
+    item = sub.item
+    return analyze(text, resources, prompt=item.prompt, source=item.source_text if summary else None,
+                   key_points=item.key_points if summary else None,
+                   cover_threshold=cal.raw["params"]["cover_threshold"])
+
+
+def _require_text(sub: Submission) -> str:
+    from scoring.models import InvalidSubmission
+    text = sub.response.transcript()
+    if text is None or not text.strip():
+        raise InvalidSubmission.one("response.text", f"{sub.item_type} needs the written response text")
+    return text
+
+
+@scorer("write_essay")
+def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
+    text = _require_text(sub)
+    cal = load_calibration()
+    a = _analysis(sub, resources, cal, summary=False)
+    it = "write_essay"
+    traits = {
+        "content": score_content(it, a, cal, summary=False),
+        "form": score_form(it, text, a, cal.raw["params"]),
+        "development_structure_coherence": _modelled(it, "development_structure_coherence", cal.model("essay.dsc"), a,
+                                                     a.findings["run_on"],
+                                                     f"{int(a.features['n_paragraphs'])} paragraph(s), {int(a.features['connectives'])} connectives of {int(a.features['connective_types'])} kinds."),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a)),
+        "general_linguistic_range": _modelled(it, "general_linguistic_range", cal.model("essay.glr"), a, [],
+                                              f"Lexical diversity (MTLD) {a.features['mtld']:.0f}; {a.features['clauses_per_sentence']:.1f} subordinate clauses per sentence."),
+        "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a)),
+        "spelling": score_spelling(it, a),
+    }
+    return ItemScore(traits=traits, estimate=writing_estimate(a, cal))
+
+
+def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
+    text = _require_text(sub)
+    cal = load_calibration()
+    a = _analysis(sub, resources, cal, summary=True)
+    spec = CATALOGUE.item(it)
+    traits = {
+        "content": score_content(it, a, cal, summary=True),
+        "form": score_form(it, text, a, cal.raw["params"]),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a)),
+        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a)),
+    }
+    if "spelling" in spec.traits:
+        traits["spelling"] = score_spelling(it, a)
+    return ItemScore(traits=traits, estimate=writing_estimate(a, cal))
+
+
+@scorer("summarize_written_text")
+def score_summarize_written_text(sub: Submission, resources: Resources) -> ItemScore:
+    return _score_summary(sub, resources, "summarize_written_text")
+
+
+@scorer("summarize_spoken_text")
+def score_summarize_spoken_text(sub: Submission, resources: Resources) -> ItemScore:
+    if not sub.item.source_text and not sub.item.key_points:
+        return _missing_source(sub)
+    return _score_summary(sub, resources, "summarize_spoken_text")
+
+
+def _missing_source(sub: Submission) -> ItemScore:  # check_requirements already rejects this; kept for direct calls
+    from scoring.models import InvalidSubmission
+    raise InvalidSubmission.one("item.source_text", "summarize_spoken_text needs item.source_text or item.key_points")

@@ -1,0 +1,300 @@
+"""Fit the written-item calibration and write scoring/data/calibration.json.
+
+    python_modules/bin/python bench/calibrate.py            # fit on the shared data, print CV numbers
+    python_modules/bin/python bench/calibrate.py --check    # refit and compare with the stored file
+
+Reads the human-scored sets under ../shared/data (never copied into the repo). Features are computed
+with the engine's own analysis code (scoring/features/analysis.py) and cached under bench/out/.
+Each trait model is a ridge regression (alpha=ALPHA) on a handful of named, standardised features;
+cut-points map its latent onto the official integer scale so the score shares match the human
+scores' shares. 5-fold cross-validated correlations are printed and stored beside each model.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scoring import calibration as C  # noqa: E402
+
+DATA = Path(os.environ.get("PTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CACHE = ROOT / "bench" / "out" / "features"
+SEED = 7
+ALPHA = 5.0
+
+# Rule parameters (not fitted; documented in docs/writing.md)
+PARAMS = {
+    "cover_threshold": 0.5,  # cosine at which a key idea counts as covered
+    "offtopic_relevance_essay": 0.10,  # response-prompt cosine below this: off-topic, Content 0
+    "offtopic_relevance_summary": 0.20,  # response-source cosine below this: off-topic, Content 0
+    "template_ratio": 0.35,  # share of words inside template phrases ...
+    "template_topic_overlap": 0.25,  # ... with less than this share of the prompt's key words: template, Content 0
+    "copy_cap2_ratio": 0.5,  # summaries: this share copied verbatim (6+ word runs) caps Content at 2
+    "copy_cap1_ratio": 0.8,  # ... and this share at 1
+    "all_caps_share": 0.9,  # Form 0 when this share of letters are capitals
+    "bullet_share": 0.6,  # Form 0 when this share of lines are bullet points
+    "short_sentence_mean_words": 5.0,  # essays: Form 0 when 4+ sentences average fewer words than this
+}
+
+# model name -> (data set, target, features, max score of the PTE trait)
+MODELS: dict[str, dict[str, Any]] = {
+    # ELLIPSE has no content score: Write Essay content is fitted to the holistic Overall score, with the
+    # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
+    "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
+                      "features": ["log_words", "lemma_types", "mtld", "errors_per_100w", "lower_start_ratio", "bigram_ratio",
+                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len"]},
+    "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
+                  "features": ["log_words", "n_paragraphs", "connective_types", "connectives_per_100w", "adjacent_cohesion",
+                               "lower_start_ratio", "errors_per_100w", "sd_sentence_len", "mtld", "run_ons"]},
+    "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
+                      "features": ["grammar_per_100w", "mechanics_per_100w", "spelling_per_100w", "lower_start_ratio", "bigram_ratio",
+                                   "unattached_ratio", "article_hints_per_100w", "lowercase_i", "mtld", "sd_sentence_len"]},
+    "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
+                  "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "errors_per_100w",
+                               "lower_start_ratio", "sd_sentence_len", "clauses_per_sentence"]},
+    "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
+                               "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
+                                            "spelling_per_100w", "bigram_ratio", "top3_lemma_share"]},
+    "summary.content": {"set": "commonlit", "target": "content", "max": 4,
+                        "features": ["log_words_capped", "relevance", "key_coverage", "key_sim_mean", "copied_ratio", "topic_overlap",
+                                     "grammar_per_100w", "spelling_per_100w"]},
+    "writing.gse": {"set": "wi", "target": "gse", "max": None,
+                    "features": ["log_words", "lemma_types", "errors_per_100w", "grammar_per_100w", "spelling_per_100w", "lower_start_ratio",
+                                 "bigram_ratio", "unattached_ratio", "mtld", "mean_zipf", "rare_ratio", "mean_word_len",
+                                 "clauses_per_sentence", "mean_sentence_len", "connective_types", "lowercase_i", "academic_ratio"]},
+}
+
+# W&I CEFR sub-levels -> GSE points inside each CEFR band of the catalogue's table
+WI_GSE = {"A1.i": 24, "A1.ii": 28, "A2.i": 33, "A2.ii": 39, "B1.i": 47, "B1.ii": 54, "B2.i": 63, "B2.ii": 71,
+          "C1.i": 78, "C1.ii": 82, "C2.i": 86, "C2.ii": 89, "C2+": 90}
+
+
+# ------------------------------------------------------------------------------------------ data sets
+
+def ellipse(limit: Optional[int] = None) -> list[dict]:
+    p = DATA / "ellipse" / "dev.csv"
+    if not p.exists():
+        return []
+    rows = list(csv.DictReader(p.open(encoding="utf-8")))
+    out = [{"id": r["text_id"], "text": r["full_text"], "prompt": r["prompt"],
+            **{k: float(r[k]) for k in ("Overall", "Cohesion", "Syntax", "Vocabulary", "Phraseology", "Grammar", "Conventions")}}
+           for r in rows]
+    return _sample(out, limit)
+
+
+def wi(limit: Optional[int] = None) -> list[dict]:
+    p = DATA / "wi" / "train.jsonl"
+    if not p.exists():
+        return []
+    out = []
+    for line in p.open(encoding="utf-8"):
+        r = json.loads(line)
+        if r.get("cefr") in WI_GSE and r.get("text", "").strip():
+            out.append({"id": r["id"], "text": r["text"], "cefr": r["cefr"], "gse": WI_GSE[r["cefr"]]})
+    return _sample(out, limit)
+
+
+def fce(limit: Optional[int] = None) -> list[dict]:
+    out = []
+    for name in ("train.jsonl", "dev.jsonl"):
+        p = DATA / "fce" / name
+        if p.exists():
+            for line in p.open(encoding="utf-8"):
+                r = json.loads(line)
+                out.append({"id": r["script_id"], "text": r["text"], "script_s": float(r["script_s"])})
+    return _sample(out, limit)
+
+
+def commonlit(limit: Optional[int] = None) -> list[dict]:
+    ps, pp = DATA / "commonlit" / "summaries.csv", DATA / "commonlit" / "prompts.csv"
+    if not ps.exists() or not pp.exists():
+        return []
+    prompts = {r["prompt_id"]: r for r in csv.DictReader(pp.open(encoding="utf-8"))}
+    out = []
+    for r in csv.DictReader(ps.open(encoding="utf-8")):
+        pr = prompts.get(r["prompt_id"])
+        if pr and r["text"].strip():
+            out.append({"id": r["student_id"], "text": r["text"], "prompt": pr["prompt_question"],
+                        "source": pr["prompt_text"], "content": float(r["content"]), "wording": float(r["wording"])})
+    return _sample(out, limit)
+
+
+LOADERS = {"ellipse": ellipse, "wi": wi, "fce": fce, "commonlit": commonlit}
+
+
+def _sample(rows: list[dict], limit: Optional[int]) -> list[dict]:
+    if limit is None or limit >= len(rows):
+        return rows
+    idx = np.random.default_rng(SEED).permutation(len(rows))[:limit]
+    return [rows[i] for i in sorted(idx)]
+
+
+# ------------------------------------------------------------------------------------------ features
+
+def _resources():
+    from scoring.items import writing  # noqa: F401  (registers the resources)
+    from scoring.registry import Resources
+    from scoring.settings import get_settings
+    return Resources(get_settings())
+
+
+def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAMS["cover_threshold"],
+                 use_cache: bool = True) -> list[dict]:
+    """Features of each row, via the engine's analysis; cached per set in bench/out/features
+    (use_cache=False: compute afresh, write nothing)."""
+    from scoring.features.analysis import analyze
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{set_name}.jsonl" if use_cache else Path(os.devnull)
+    cached: dict[str, dict] = {}
+    if use_cache and path.exists():
+        for line in path.open():
+            r = json.loads(line)
+            cached[r["id"]] = r["f"]
+    res = None
+    todo = [r for r in rows if r["id"] not in cached]
+    t0 = time.time()
+    with path.open("a") as fh:
+        for i, r in enumerate(todo):
+            res = res or _resources()
+            summary = set_name == "commonlit"
+            a = analyze(r["text"], res, prompt=r.get("prompt") or ("" if summary else None),
+                        source=r.get("source") if summary else None, cover_threshold=cover_threshold)
+            cached[r["id"]] = a.features
+            fh.write(json.dumps({"id": r["id"], "f": a.features}) + "\n")
+            if (i + 1) % 200 == 0:
+                print(f"  {set_name}: {i + 1}/{len(todo)} ({time.time() - t0:.0f}s)", file=sys.stderr)
+    from scoring.features.analysis import add_derived
+    return [add_derived(dict(cached[r["id"]])) for r in rows]
+
+
+def target_of(row: dict, target: str) -> float:
+    if "+" in target:
+        parts = target.split("+")
+        return sum(row[p] for p in parts) / len(parts)
+    return float(row[target])
+
+
+def human_levels(name: str, y: np.ndarray, max_score: int) -> np.ndarray:
+    """Human scores mapped onto the PTE trait's 0..max scale (documented mapping)."""
+    if name == "summary.content":  # CommonLit content is standardised (mean ~0, sd ~1): z + 2, rounded, 1..4
+        return np.clip(np.floor(y + 2.0 + 0.5), 1, max_score)
+    return np.clip(np.floor((y - 1.0) / 4.0 * max_score + 0.5), 0, max_score)  # ELLIPSE 1-5 -> 0..max
+
+
+def harper_rules(sets: dict[str, list[dict]], per_set: int = 300) -> list[str]:
+    """The Harper rules that fire at least once on a sample of the learner texts (all rules on)."""
+    from scoring.features.grammar import HARPER_OFF_RULES, load_linter
+    linter = load_linter()
+    fired: set[str] = set()
+    for rows in sets.values():
+        for r in rows[:per_set]:
+            fired |= {k for k, v in linter.organized_lints(r["text"], language="plaintext").items() if v}
+    return sorted(fired - HARPER_OFF_RULES)
+
+
+def fit(limits: dict[str, Optional[int]]) -> dict:
+    sets = {k: LOADERS[k](limits.get(k)) for k in ("ellipse", "wi", "commonlit")}
+    rules_path = CACHE / "harper_rules.json"
+    if not rules_path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        rules_path.write_text(json.dumps(harper_rules(sets)))
+    PARAMS["harper_rules"] = json.loads(rules_path.read_text())
+    _write_params_only(PARAMS)
+    feats = {k: features_for(k, v) for k, v in sets.items() if v}
+    models, report = {}, {}
+    for name, spec in MODELS.items():
+        rows = sets.get(spec["set"]) or []
+        if not rows:
+            print(f"{name}: no data ({spec['set']})")
+            continue
+        X = np.array([[f.get(k, 0.0) for k in spec["features"]] for f in feats[spec["set"]]], float)
+        y = np.array([target_of(r, spec["target"]) for r in rows], float)
+        cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
+        mu, sd, w, b = C.fit_ridge(X, y, ALPHA)
+        latent = C.predict(X, mu, sd, w, b)
+        entry: dict[str, Any] = {"target": f"{spec['set']}:{spec['target']}", "n": len(y), "alpha": ALPHA,
+                                 "features": spec["features"], "mean": _r(mu), "sd": _r(sd), "weights": _r(w),
+                                 "intercept": round(b, 4), "cv_r": round(C.pearson(cv, y), 4),
+                                 "lo": round(float(y.min()), 4), "hi": round(float(y.max()), 4)}
+        if spec["max"] is None:  # GSE: restore the human spread (regression shrinks to the mean)
+            stretch = float(y.std() / max(latent.std(), 1e-9))
+            entry["weights"] = _r(w * stretch)
+            entry["stretch"] = round(stretch, 4)
+            entry["cuts"] = []
+            latent = b + (latent - b) * stretch
+            cv = b + (cv - b) * stretch
+            major = np.array([_major(g) for g in y])
+            entry["cv_qwk_cefr6"] = round(C.qwk(major, np.array([_major(g) for g in np.clip(cv, 10, 90)])), 4)
+        else:
+            levels = human_levels(name, y, spec["max"])
+            entry["cuts"] = C.quantile_cuts(latent, levels, spec["max"])
+            cv_scores = np.array([C.cut(v, entry["cuts"]) for v in cv])
+            entry["cv_r_integer"] = round(C.pearson(cv_scores, y), 4)
+            entry["cv_qwk_levels"] = round(C.qwk(levels.astype(int), cv_scores), 4)
+        models[name] = entry
+        report[name] = {k: entry[k] for k in entry if k.startswith("cv_") or k in ("n", "target")}
+        print(f"{name:24s} n={len(y):5d} CV r={entry['cv_r']:.3f} " +
+              " ".join(f"{k}={entry[k]:.3f}" for k in entry if k.startswith("cv_") and k != "cv_r"))
+    return {"version": time.strftime("%Y-%m-%d"), "method": "ridge on standardised named features + quantile-matched cut-points; "
+            "see scoring/calibration.py and bench/calibrate.py", "limits": limits, "seed": SEED,
+            "params": PARAMS, "models": models}
+
+
+def _write_params_only(params: dict) -> None:
+    """Put the rule parameters (incl. the Harper rule list) in place before features are computed,
+    so the engine's resources load the same configuration the features are computed with."""
+    path = C.CALIBRATION_PATH
+    cal = json.loads(path.read_text()) if path.exists() else {"models": {}}
+    cal["params"] = params
+    path.write_text(json.dumps(cal, indent=1) + "\n")
+    C.load_calibration.cache_clear()
+
+
+def _major(gse: float) -> int:
+    from scoring.catalogue import CATALOGUE
+    order = ["below A1", "A1", "A2", "B1", "B2", "C1", "C2"]
+    return max(1, order.index(CATALOGUE.cefr_level(gse)))  # W&I has no "below A1": fold into A1
+
+
+def _r(a: np.ndarray) -> list[float]:
+    return [round(float(x), 5) for x in a]
+
+
+DEFAULT_LIMITS = {"ellipse": None, "wi": 1500, "commonlit": 1500}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="refit and compare with the stored calibration; write nothing")
+    ap.add_argument("--limit", type=int, default=None, help="rows per set (default: all ELLIPSE, 1500 W&I, 1500 CommonLit)")
+    ap.add_argument("--out", default=str(C.CALIBRATION_PATH))
+    args = ap.parse_args()
+    limits = {k: (args.limit if args.limit else v) for k, v in DEFAULT_LIMITS.items()}
+    if not DATA.exists():
+        sys.exit(f"no shared data at {DATA}")
+    cal = fit(limits)
+    if args.check:
+        stored = json.loads(Path(args.out).read_text())
+        for name, m in cal["models"].items():
+            s = stored["models"].get(name)
+            if s:
+                dw = max(abs(a - b) for a, b in zip(m["weights"], s["weights"]))
+                print(f"{name}: max weight difference {dw:.4f}")
+        return
+    Path(args.out).write_text(json.dumps(cal, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

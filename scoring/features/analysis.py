@@ -1,0 +1,161 @@
+"""One pass over a written response: parse once, embed once (one batch), then every feature and
+finding the written-item scorers need. Cached per (text, item context) so a trait never recomputes."""
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from scoring.features import coherence, content, grammar, spelling, vocabulary
+from scoring.models import Finding
+from scoring.text import Token, count_words, tokens
+
+MAX_EMBED_SENTENCES = 40
+ESSAY_EMBED_TOKENS = 128
+
+
+@dataclass
+class Analysis:
+    text: str
+    toks: list[Token]
+    n_words: int
+    doc: Any
+    sentences: list[tuple[int, int]]
+    features: dict[str, float]
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    content: Optional[content.ContentReport] = None
+
+
+_CACHE: "OrderedDict[tuple, Analysis]" = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def analyze(text: str, resources: Any, *, prompt: Optional[str] = None, source: Optional[str] = None,
+            key_points: Optional[Sequence[str]] = None, cover_threshold: float = 0.5) -> Analysis:
+    key = (text, prompt, source, tuple(key_points or ()), cover_threshold)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    a = _analyze(text, resources, prompt, source, key_points, cover_threshold)
+    _CACHE[key] = a
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return a
+
+
+def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[str],
+             key_points: Optional[Sequence[str]], cover_threshold: float) -> Analysis:
+    parser = resources.get("nlp")
+    embedder = resources.get("embedder")
+    doc = parser(text)
+    toks = tokens(text)
+    n_words = len(toks)
+    sents = [(s.start_char, s.end_char) for s in doc.sents if any(t.is_alpha for t in s)]
+    f: dict[str, float] = {"n_words": float(n_words), "log_words": round(math.log1p(n_words), 4)}
+
+    # spelling
+    sp = spelling.spelling_findings(text, toks, resources.get("spellchecker"), [s for s, _ in sents])
+    n_sp = sum(1 for x in sp if x.kind == "spelling")
+    f["spelling_errors"] = float(n_sp + sum(1 for x in sp if x.kind == "spelling_consistency"))
+    f["spelling_per_100w"] = round(100 * n_sp / max(n_words, 1), 3)
+
+    # grammar
+    gr = grammar.check(text, doc, resources.get("grammar"))
+    per100 = 100 / max(n_words, 1)
+    f["grammar_errors"] = float(len(gr.errors))
+    f["grammar_per_100w"] = round(len(gr.errors) * per100, 3)
+    f["mechanics_per_100w"] = round(len(gr.mechanics) * per100, 3)
+    f["fragments"] = float(len(gr.fragments))
+    f["run_ons"] = float(len(gr.run_ons))
+    f["article_hints_per_100w"] = round(len(gr.article_hints) * per100, 3)
+    f["lowercase_i"] = float(len(re.findall(r"(?<![\w'])i(?![\w'])", text)))
+
+    # vocabulary
+    f.update(vocabulary.features(doc))
+    f.update(vocabulary.phraseology(doc, resources.get("bigrams")))
+    f["errors_per_100w"] = round(f["spelling_per_100w"] + f["grammar_per_100w"] + f["mechanics_per_100w"], 3)
+    starts = [text[s:e].lstrip("\"'“‘(-*• ")[:1] for s, e in sents]
+    f["lower_start_ratio"] = round(sum(1 for c in starts if c.islower()) / max(len(starts), 1), 4)
+    f["spacing_errors_per_100w"] = round(100 * len(re.findall(r"[a-z][.,;:!?][A-Za-z]|\s[,.;:!?]", text)) / max(n_words, 1), 3)
+
+    # embeddings: summaries (short) sentence by sentence in one batch, for key-idea coverage; essays
+    # one pass over their first ESSAY_EMBED_TOKENS word pieces (the introduction states the position;
+    # cost grows with length). Prompt / source / key ideas are cached across calls.
+    if source is not None or key_points:
+        sent_texts = [text[s:e] for s, e in sents][:MAX_EMBED_SENTENCES] or [text]
+        sent_vecs = embedder.embed(sent_texts)
+        resp_vec = sent_vecs.mean(axis=0)
+        resp_vec = resp_vec / max(float(np.linalg.norm(resp_vec)), 1e-9)
+    else:
+        resp_vec = embedder.embed([text], max_tokens=ESSAY_EMBED_TOKENS)[0]
+        sent_vecs = np.zeros((0, resp_vec.shape[0]), dtype=np.float32)
+    f.update(coherence.features(text, doc, n_words))
+
+    # content against the prompt (essays) or the source / key points (summaries)
+    rep = content.ContentReport(relevance=0.0)
+    findings_content: list[Finding] = []
+    reference = source or prompt
+    if reference:
+        ref_vec = embedder.embed([reference[:2000]])[0]
+        rep.relevance = round(float(resp_vec @ ref_vec), 4)
+        stop = _stopwords(parser)
+        f["topic_overlap"] = round(content.topic_overlap(toks, reference, stop), 4)
+    else:
+        f["topic_overlap"] = 0.0
+    if prompt and source is None:
+        f["prompt_relevance"] = rep.relevance
+    ideas = content.key_ideas(source, key_points, embedder.embed)
+    if ideas is not None:
+        sims, covered = content.coverage(ideas, sent_vecs, resp_vec, cover_threshold)
+        rep.coverage, rep.covered, rep.key_ideas = sims, covered, ideas.texts
+        f["key_coverage"] = round(sum(covered) / len(covered), 4)
+        f["key_sim_mean"] = round(float(np.mean(sims)), 4)
+        for idea, ok, sim in zip(ideas.texts, covered, sims):
+            if not ok:
+                findings_content.append(Finding(kind="missed_key_point", message=f"Key idea not covered (best match {sim:.2f}): {idea[:160]}",
+                                                text=idea[:160], suggestions=[idea[:160]]))
+    if source:
+        rep.copied = content.copied_spans(toks, source)
+        copied_words = content.words_in_spans(toks, rep.copied)
+        f["copied_ratio"] = round(copied_words / max(n_words, 1), 4)
+        for s, e in rep.copied:
+            findings_content.append(Finding(kind="copied_excerpt", message="Copied word for word from the source; paraphrase it.",
+                                            text=text[s:e], start=s, end=e))
+    else:
+        f["copied_ratio"] = 0.0
+    rep.template = content.template_spans(text)
+    f["template_ratio"] = round(content.words_in_spans(toks, rep.template) / max(n_words, 1), 4)
+    for s, e in rep.template:
+        findings_content.append(Finding(kind="template", message="Memorised template phrase: it adds no content of your own.",
+                                        text=text[s:e], start=s, end=e))
+    f["relevance"] = rep.relevance
+    add_derived(f)
+    rep.findings = findings_content
+    return Analysis(text=text, toks=toks, n_words=n_words, doc=doc, sentences=sents, features=f,
+                    findings={"spelling": sp, "grammar": gr.errors + gr.fragments, "mechanics": gr.mechanics,
+                              "run_on": gr.run_ons, "article_hint": gr.article_hints, "content": findings_content},
+                    content=rep)
+
+
+SUMMARY_LENGTH_CAP = 75  # words: the longest Summarize Written Text allowed
+
+
+def add_derived(f: dict[str, float]) -> dict[str, float]:
+    """Features derived from others (also applied to cached features by bench/calibrate.py)."""
+    f["log_words_capped"] = round(math.log1p(min(f["n_words"], SUMMARY_LENGTH_CAP)), 4)
+    return f
+
+
+_STOP: Optional[frozenset] = None
+
+
+def _stopwords(parser: Any) -> frozenset:
+    global _STOP
+    if _STOP is None:
+        _STOP = frozenset(parser.nlp.Defaults.stop_words)
+    return _STOP

@@ -1,0 +1,215 @@
+"""Grammar errors: Harper (harper-py, offline, precise) plus a few spaCy rules for common learner
+errors. Every error is a Finding with a character span; suggestions where a fix is known.
+
+Harper lint kinds are split into `grammar` (agreement, word choice, repetition, articles, ...) and
+`mechanics` (punctuation, capitalisation, style); Harper's own spelling lints are dropped (spelling
+is scored by `features.spelling`). Own rules (precision first; each documented at its function):
+- subject-verb agreement in the present tense (`he go`, `people is`, `the students was`);
+- `a`/`an` before a vowel / consonant sound;
+- sentence fragments: a sentence of 3+ words with no finite verb;
+- run-on sentences: a comma splice (`..., it is ...` joining two independent clauses) or a sentence of
+  more than 60 words;
+- missing-article signal: a singular countable-looking noun with no determiner (`I bought car`);
+  reported as a weak `article_hint` (features only; not counted as an error).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from scoring.models import Finding
+from scoring.registry import resource
+
+HARPER_MECHANICS = {"Punctuation", "Capitalization", "Formatting", "Style", "Readability", "Enhancement",
+                    "Redundancy"}
+HARPER_SKIP = {"Spelling"}
+HARPER_OFF_RULES = {"SpellCheck", "Misspell", "SpelledNumbers", "Regionalisms"}  # both dialects are accepted
+
+
+def load_linter(rules: Optional[Iterable[str]] = None) -> Any:
+    """A British-dialect Harper linter. `rules`: the only rules to enable (the calibration stores the
+    rules that fire on learner writing at all: a third of Harper's run time for the same findings);
+    None: every default rule. Spelling rules are always off (scored by features.spelling)."""
+    import harper
+    linter = harper.Linter(dialect=harper.Dialect.BRITISH)
+    cfg = linter.get_lint_config()
+    keep = set(rules) if rules is not None else None
+    linter.set_lint_config({k: (False if k in HARPER_OFF_RULES else (k in keep) if keep is not None else v)
+                            for k, v in cfg.items()})
+    return linter
+
+
+@resource("grammar")
+def _load(settings: Any) -> Any:
+    from scoring.calibration import load_calibration
+    try:
+        rules = load_calibration().raw["params"].get("harper_rules")
+    except FileNotFoundError:
+        rules = None
+    return load_linter(rules)
+
+
+def harper_findings(text: str, linter: Any) -> list[Finding]:
+    out = []
+    for lint in linter.lint(text, language="plaintext"):
+        kind = lint.lint_kind
+        if kind in HARPER_SKIP:
+            continue
+        cat = "mechanics" if kind in HARPER_MECHANICS else "grammar"
+        out.append(Finding(kind=cat, message=lint.message, text=lint.problem_text, start=lint.span.start,
+                           end=lint.span.end,
+                           suggestions=[s.replacement_text for s in lint.suggestions[:3] if s.replacement_text]))
+    return out
+
+
+_THIRD_SING = {"he", "she", "it", "this", "that", "everyone", "everybody", "someone", "somebody",
+               "nobody", "anyone", "anybody", "everything", "something", "nothing", "anything", "each"}
+_PLURAL_PRON = {"i", "you", "we", "they", "these", "those"}
+_MASS_LIKE = re.compile(r"(ness|ism|ity|tion|sion|ment|ance|ence|ics|ing|ship|dom|hood|ure|age|ology|edge)$")
+_VOWEL_EXCEPT_A = ("uni", "use", "usu", "uti", "eu", "one", "once", "ur", "uk", "us ", "u.")
+_SILENT_H = ("hour", "honest", "honour", "honor", "heir")
+
+
+def _sva(doc: Any) -> list[Finding]:
+    """Subject-verb agreement in the simple present: a 3rd-person-singular subject with a base-form
+    verb (VBP) or a plural subject with an -s verb (VBZ); `be` forms likewise. Coordinated subjects,
+    relative pronouns, quantities and subjects that spaCy tags as proper nouns are skipped."""
+    out = []
+    for tok in doc:
+        if tok.dep_ not in ("nsubj", "nsubjpass") or tok.head.tag_ not in ("VBZ", "VBP"):
+            continue
+        verb = tok.head
+        aux = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBZ", "VBP")]
+        target = aux[0] if aux else verb
+        if target.tag_ not in ("VBZ", "VBP") or any(c.dep_ == "conj" for c in tok.children):
+            continue
+        if tok.lower_ in ("who", "that", "which", "what") or tok.tag_ in ("NNP", "NNPS", "CD"):
+            continue
+        if any(c.dep_ in ("nummod",) for c in tok.children) or tok.i > target.i:
+            continue
+        low = tok.lower_
+        singular = low in _THIRD_SING or tok.tag_ == "NN"
+        plural = low in _PLURAL_PRON or tok.tag_ == "NNS"
+        if tok.tag_ == "NN" and (tok.lemma_ in ("people", "police") or any(c.dep_ == "det" and c.lower_ in ("these", "those", "many", "both", "several") for c in tok.children)):
+            continue
+        if target.lower_ in ("am",):
+            continue
+        if singular and target.tag_ == "VBP" and low != "i":
+            sugg = _third_person(target.text)
+            out.append(Finding(kind="grammar", message=f"The verb '{target.text}' does not agree with the singular subject '{tok.text}'.",
+                               text=target.text, start=target.idx, end=target.idx + len(target.text), suggestions=[sugg] if sugg else []))
+        elif plural and target.tag_ == "VBZ":
+            sugg = {"is": "are", "was": "were", "has": "have", "does": "do"}.get(target.lower_) or (target.lemma_ if target.lemma_ != target.lower_ else "")
+            if low in ("i",) and target.lower_ == "was":
+                continue
+            out.append(Finding(kind="grammar", message=f"The verb '{target.text}' does not agree with the plural subject '{tok.text}'.",
+                               text=target.text, start=target.idx, end=target.idx + len(target.text), suggestions=[sugg] if sugg else []))
+    return out
+
+
+def _third_person(verb: str) -> str:
+    v = verb.lower()
+    special = {"are": "is", "were": "was", "have": "has", "do": "does", "go": "goes"}
+    if v in special:
+        return special[v]
+    if v.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return v + "es"
+    if v.endswith("y") and len(v) > 2 and v[-2] not in "aeiou":
+        return v[:-1] + "ies"
+    return v + "s"
+
+
+def _articles(doc: Any) -> list[Finding]:
+    """`a` before a vowel sound / `an` before a consonant sound (spelling heuristics, with the usual
+    exceptions: a university, a one-off, an hour, an honest)."""
+    out = []
+    for tok in doc[:-1]:
+        if tok.lower_ not in ("a", "an"):
+            continue
+        nxt = doc[tok.i + 1]
+        w = nxt.lower_
+        if not w[:1].isalpha() or nxt.is_upper:
+            continue
+        vowel = w[0] in "aeiou" and not w.startswith(_VOWEL_EXCEPT_A) or w.startswith(_SILENT_H)
+        if tok.lower_ == "a" and vowel:
+            fix = "an" if tok.text == "a" else "An"
+        elif tok.lower_ == "an" and not vowel and not w.startswith(("h",)):
+            fix = "a" if tok.text == "an" else "A"
+        else:
+            continue
+        out.append(Finding(kind="grammar", message=f"Use '{fix.lower()}' before '{nxt.text}'.", text=tok.text,
+                           start=tok.idx, end=tok.idx + len(tok.text), suggestions=[fix]))
+    return out
+
+
+def _fragments_runons(doc: Any) -> tuple[list[Finding], list[Finding]]:
+    frags, runons = [], []
+    for sent in doc.sents:
+        words = [t for t in sent if t.is_alpha]
+        if len(words) < 3:
+            continue
+        finite = any(t.tag_ in ("VBZ", "VBP", "VBD", "MD") for t in sent)
+        if not finite:
+            frags.append(Finding(kind="grammar", message="This looks like a sentence fragment (no main verb).",
+                                 text=sent.text.strip(), start=sent.start_char, end=sent.end_char,
+                                 suggestions=[]))
+            continue
+        if len(words) > 60:
+            runons.append(Finding(kind="run_on", message=f"A very long sentence ({len(words)} words): consider splitting it.",
+                                  text=sent.text.strip()[:80], start=sent.start_char, end=sent.end_char))
+            continue
+        finite_idx = [v.i for v in sent if v.tag_ in ("VBZ", "VBP", "VBD", "MD")]
+        for t in sent:  # comma splice: ", <pronoun subject> <finite verb>" starting a new main clause
+            if t.text != "," or t.i + 2 >= sent.end:
+                continue
+            subj, verb = doc[t.i + 1], doc[t.i + 2]
+            if subj.lower_ in ("i", "he", "she", "it", "we", "they", "this", "there") and subj.dep_ in ("nsubj", "expl") \
+                    and verb.tag_ in ("VBZ", "VBP", "VBD", "MD") and subj.head == verb and verb.dep_ in ("ccomp", "conj", "ROOT") \
+                    and not any(c.dep_ in ("mark", "cc") for c in verb.children) \
+                    and finite_idx and finite_idx[0] < t.i:
+                runons.append(Finding(kind="run_on", message="Two sentences are joined by a comma (comma splice).",
+                                      text=t.text, start=t.idx, end=t.idx + 1, suggestions=[".", ";"]))
+    return frags, runons
+
+
+def _article_hints(doc: Any) -> list[Finding]:
+    out = []
+    for tok in doc:
+        if tok.tag_ != "NN" or tok.dep_ not in ("dobj", "nsubj", "pobj", "attr") or not tok.is_lower:
+            continue
+        if _MASS_LIKE.search(tok.lower_) or len(tok.text) < 3:
+            continue
+        if any(c.dep_ in ("det", "poss", "nummod", "compound", "amod") for c in tok.children):
+            continue
+        prev = doc[tok.i - 1] if tok.i else None
+        if prev is not None and (prev.dep_ == "compound" or prev.tag_ in ("PRP$", "DT", "CD", "NN")):
+            continue
+        out.append(Finding(kind="article_hint", message=f"'{tok.text}' may need an article (a/an/the).",
+                           text=tok.text, start=tok.idx, end=tok.idx + len(tok.text), suggestions=[f"a {tok.text}", f"the {tok.text}"]))
+    return out
+
+
+@dataclass
+class GrammarReport:
+    errors: list[Finding]  # grammar errors (harper + own rules), deduplicated by span
+    mechanics: list[Finding]
+    fragments: list[Finding]
+    run_ons: list[Finding]
+    article_hints: list[Finding]
+
+
+def check(text: str, doc: Any, linter: Any) -> GrammarReport:
+    harper = harper_findings(text, linter)
+    own = _sva(doc) + _articles(doc)
+    frags, runons = _fragments_runons(doc)
+    errors: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    for f in [x for x in harper if x.kind == "grammar"] + own:
+        if any(f.start < e and s < f.end for s, e in taken):
+            continue
+        taken.append((f.start, f.end))
+        errors.append(f)
+    errors.sort(key=lambda f: f.start or 0)
+    return GrammarReport(errors=errors, mechanics=[x for x in harper if x.kind == "mechanics"],
+                         fragments=frags, run_ons=runons, article_hints=_article_hints(doc))

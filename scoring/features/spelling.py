@@ -1,0 +1,187 @@
+"""Spelling errors (symspellpy's 83k-word frequency dictionary) and British/American consistency.
+
+Rules:
+- a word is checked lower-cased; British and American spellings are both in the dictionary, so both
+  are accepted; using both systems in one text ("colour" and "center") is reported once as a
+  `spelling_consistency` finding (the rubric: either is fine, but be consistent);
+- a word outside that dictionary is still accepted when wordfreq gives it Zipf >= 3.5 ("theater"),
+  except for frequent web misspellings (`COMMON_MISSPELLINGS`: "dont", "alot", ...);
+- not flagged: numbers and words with digits, ALL-CAPS words (acronyms), capitalised words inside a
+  sentence (proper nouns), words of one letter, parts of contractions ("don't" -> "don" is checked
+  only when the whole form is unknown);
+- a capitalised sentence-initial word is flagged only when it has a suggestion within edit
+  distance 2 (an unknown name at the start of a sentence is not an error);
+- each error is a Finding with its character span and up to 3 suggestions (closest, most frequent).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from scoring.models import Finding
+from scoring.registry import resource
+from scoring.text import Token
+
+EXTRA_WORDS = {  # frequent, correct forms missing from the symspell list
+    "e-mail", "email", "online", "internet", "website", "smartphone", "smartphones", "covid",
+    "okay", "ok", "etc", "vs", "i'm", "i've", "i'd", "i'll", "can't", "won't", "don't", "doesn't",
+    "didn't", "isn't", "aren't", "wasn't", "weren't", "haven't", "hasn't", "hadn't", "shouldn't",
+    "wouldn't", "couldn't", "mustn't", "it's", "that's", "there's", "they're", "we're", "you're",
+    "he's", "she's", "let's", "what's", "who's", "teenager", "teenagers", "workplace", "lifestyle",
+}
+CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}
+# wordfreq fallback: a word outside the dictionary is accepted when it is common on the web (Zipf >=
+# FALLBACK_ZIPF: "theater", "smartphones"), except for frequent learner misspellings that are common there too
+FALLBACK_ZIPF = 3.5
+COMMON_MISSPELLINGS = {"dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "wouldnt",
+                       "couldnt", "shouldnt", "im", "ive", "youre", "theyre", "thats", "whats", "alot", "becuase",
+                       "cuz", "u", "ur", "wanna", "gonna", "gotta", "thru", "tho", "pls", "plz", "ppl", "bc", "coz"}
+
+
+@dataclass
+class SpellChecker:
+    symspell: Any
+    words: frozenset
+
+    def known(self, word: str) -> bool:
+        w = word.lower().replace("’", "'")
+        if w in self.words or w in EXTRA_WORDS:
+            return True
+        if w.isalpha() and w not in COMMON_MISSPELLINGS and _zipf(w) >= FALLBACK_ZIPF:
+            return True
+        if "'" in w:
+            head, _, tail = w.partition("'")
+            return (head in self.words or not head) and tail in CONTRACTION_TAILS
+        if "-" in w:
+            return all(p in self.words or p in EXTRA_WORDS for p in w.split("-") if p)
+        return False
+
+    def suggest(self, word: str, n: int = 3) -> list[str]:
+        from symspellpy import Verbosity
+        w = word.lower()
+        res = self.symspell.lookup(w, Verbosity.CLOSEST, max_edit_distance=2, include_unknown=False)
+        out = [r.term for r in res[:n]]
+        if word[:1].isupper():
+            out = [s[:1].upper() + s[1:] for s in out]
+        return out
+
+
+def load_spellchecker() -> SpellChecker:
+    import symspellpy
+    from symspellpy import SymSpell
+    path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
+    sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=5)  # prefix 5: 3x faster to build
+    sym.load_dictionary(str(path), term_index=0, count_index=1)
+    return SpellChecker(symspell=sym, words=frozenset(sym.words))
+
+
+@resource("spellchecker")
+def _load(settings: Any) -> SpellChecker:
+    return load_spellchecker()
+
+
+def spelling_findings(text: str, toks: list[Token], checker: SpellChecker,
+                      sentence_starts: Iterable[int] = ()) -> list[Finding]:
+    """Misspelled words, each with span and suggestions, plus one consistency finding if needed."""
+    starts = set(sentence_starts)
+    findings: list[Finding] = []
+    for t in toks:
+        w = t.text
+        if len(w) < 2 or any(c.isdigit() for c in w) or (w.isupper() and len(w) > 1):
+            continue
+        if checker.known(w):
+            continue
+        initial = t.start in starts or _after_line_start(text, t.start)
+        if w[:1].isupper() and not initial:
+            continue  # a proper noun
+        sugg = checker.suggest(w)
+        if w[:1].isupper() and not sugg:
+            continue
+        findings.append(Finding(kind="spelling", message=f"'{w}' looks misspelled.", text=w,
+                                start=t.start, end=t.end, suggestions=sugg))
+    mixed = dialect_mix(toks)
+    if mixed:
+        uk, us = mixed
+        findings.append(Finding(kind="spelling_consistency",
+                                message=(f"British ('{uk.text}') and American ('{us.text}') spellings are mixed; "
+                                         "either is accepted, but keep to one."),
+                                text=us.text, start=us.start, end=us.end, suggestions=[_other(us.norm) or us.text]))
+    return findings
+
+
+def _after_line_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"'“‘(-*•")
+    return not before or before.endswith(("\n", ".", "!", "?", ":"))
+
+
+# British <-> American spelling pairs by regular suffix patterns; a pair counts only when both forms
+# are common English words (wordfreq Zipf >= 2.5), which keeps "four"/"for", "rise"/"rize" out.
+_PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ises", "izes"),
+          ("ising", "izing"), ("isation", "ization"), ("isations", "izations"), ("yse", "yze"),
+          ("ysed", "yzed"), ("ysing", "yzing"), ("ours", "ors"), ("tres", "ters"), ("ogue", "og"),
+          ("ogues", "ogs"), ("ence", "ense"), ("lled", "led"), ("lling", "ling"), ("ller", "ler"),
+          ("llers", "lers"), ("ourite", "orite"), ("ourites", "orites"), ("ourable", "orable"),
+          ("gramme", "gram"), ("grammes", "grams")]
+
+
+@lru_cache(maxsize=20000)
+def _zipf(w: str) -> float:
+    from wordfreq import zipf_frequency
+    return zipf_frequency(w, "en")
+
+
+@lru_cache(maxsize=20000)
+def dialect_of(word: str) -> Optional[str]:
+    """'uk' or 'us' when the word is one side of a common British/American spelling pair."""
+    w = word.lower()
+    if len(w) < 5:
+        return None
+    for uk, us in _PAIRS:
+        if w.endswith(uk) and len(w) - len(uk) >= 2:
+            other = w[: -len(uk)] + us
+            if _zipf(other) >= 2.5 and _zipf(w) >= 2.5 and _zipf(w) < _zipf(other) + 3:
+                return "uk" if _is_uk_form(w, other) else None
+        if w.endswith(us) and len(w) - len(us) >= 2 and not w.endswith(uk):
+            other = w[: -len(us)] + uk
+            if _zipf(other) >= 2.5 and _zipf(w) >= 2.5:
+                return "us" if _is_uk_form(other, w) else None
+    return None
+
+
+def _is_uk_form(uk: str, us: str) -> bool:
+    """Both forms exist; accept the pair only where they are genuine spelling variants (same meaning):
+    the British form is far rarer in American-dominated frequency data than its American twin, or
+    the pair is a known one."""
+    return uk in KNOWN_UK or (_zipf(uk) < _zipf(us) and _zipf(us) - _zipf(uk) < 2.0)
+
+
+KNOWN_UK = {"colour", "favour", "honour", "labour", "behaviour", "neighbour", "centre", "theatre",
+            "metre", "realise", "organise", "recognise", "analyse", "travelled", "travelling",
+            "catalogue", "dialogue", "defence", "licence", "programme", "organisation", "favourite"}
+
+
+def _other(word: str) -> Optional[str]:
+    for uk, us in _PAIRS:
+        if word.endswith(us) and not word.endswith(uk):
+            return word[: -len(us)] + uk
+        if word.endswith(uk):
+            return word[: -len(uk)] + us
+    return None
+
+
+def dialect_mix(toks: list[Token]) -> Optional[tuple[Token, Token]]:
+    """The first British and first American variant when a text uses both, else None."""
+    uk = us = None
+    for t in toks:
+        if not t.text.isalpha():
+            continue
+        d = dialect_of(t.norm)
+        if d == "uk" and uk is None:
+            uk = t
+        elif d == "us" and us is None:
+            us = t
+        if uk and us:
+            return uk, us
+    return None
