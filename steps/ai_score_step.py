@@ -4,7 +4,7 @@ an AI partial and records it as the job's "ai" partial, then emits score.partial
 Always closes its partial (completed, skipped, not_configured or failed, with the reason), so the
 aggregator never waits on an AI that cannot answer; the local score then stands. Spoken submissions
 are judged once their transcript exists: on submission.received the engine answers "pending" and the
-step waits for transcript.ready. Imports stay light (httpx + settings): each call is a new process."""
+step waits for transcript.ready. Imports stay light (stdlib engine client + settings): each call is a new process."""
 import time
 
 from scoring import engine_client, jobs
