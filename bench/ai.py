@@ -1,12 +1,13 @@
 """Overhead of the AI path inside the engine, against the fake provider on 127.0.0.1 (no network):
 /ai/score round trip per provider protocol, a cache hit, and hybrid.combine.
-Run: `python_modules/bin/python tests/fakes/ai_bench.py` (prints numbers; asserts only correctness)."""
+Run: `python_modules/bin/python bench/ai.py` (prints numbers; asserts only correctness)."""
 import statistics
 import sys
 import time
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # the fake provider lives with the tests
 
 import httpx  # noqa: E402
 from starlette.applications import Starlette
