@@ -84,7 +84,7 @@ async def request(method: str, url: str, body: Optional[bytes] = None, timeout: 
 
 
 async def call(method: str, path: str, *, json: Any = None, timeout: Optional[float] = None,
-               wait_s: Optional[float] = None) -> dict:
+               wait_s: Optional[float] = None, raw: bool = False) -> Any:
     """One request to the engine. Connection errors and 503 are retried for up to `wait_s` (default ENGINE_WAIT_S) seconds."""
     settings = get_settings()
     timeout = timeout or settings.engine_timeout_s
@@ -93,13 +93,15 @@ async def call(method: str, path: str, *, json: Any = None, timeout: Optional[fl
     delay = 0.2
     while True:
         try:
-            status, raw = await request(method, settings.engine_base_url + path, payload, timeout)
+            status, data = await request(method, settings.engine_base_url + path, payload, timeout)
         except (asyncio.TimeoutError, TimeoutError):
             raise EngineUnavailable(f"engine timed out after {timeout}s on {path}") from None
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             failure: str = f"engine unreachable at {settings.engine_base_url}: {type(e).__name__}: {e}"
         else:
-            body = _body(raw)
+            if status < 400 and raw:
+                return data.decode("utf-8", "replace")
+            body = _body(data)
             if status < 400:
                 return body
             if status == 503:
@@ -123,6 +125,17 @@ def _body(raw: bytes) -> Any:
 
 async def score(submission: dict, **kw) -> dict:
     return await call("POST", "/score", json=submission, **kw)
+
+
+async def hybrid_score(submission: dict, **kw) -> dict:
+    """Local and AI scoring combined in one engine call (H5's /ai/hybrid_score); plain /score when the
+    engine has no AI routes."""
+    try:
+        return await call("POST", "/ai/hybrid_score", json=submission, **kw)
+    except EngineRejected as e:
+        if e.status != 404:
+            raise
+    return await score(submission, **kw)
 
 
 async def health(timeout: float = 2.0) -> dict:

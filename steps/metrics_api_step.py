@@ -24,5 +24,12 @@ async def handler(req, context):
         if isinstance(job, dict):
             key = f'pte_jobs{{item_type="{job.get("item_type")}",status="{job.get("status")}"}}'
             gauges[key] = gauges.get(key, 0) + 1
-    return {"status": 200, "body": jobs.render(merged, gauges),
+    text = jobs.render(merged, gauges)
+    from scoring import engine_client  # the engine's AI client counters (pte_ai_*), when it has AI routes
+
+    try:
+        text += await engine_client.call("GET", "/ai/metrics", timeout=2.0, wait_s=0, raw=True)
+    except (engine_client.EngineUnavailable, engine_client.EngineRejected):
+        text += "# engine AI metrics unavailable\n"
+    return {"status": 200, "body": text,
             "headers": {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}}

@@ -1,5 +1,6 @@
-"""POST /score: score one submission now through the warm engine (SCORE_MODE=sync, the default), or
-enqueue it like /score_async (SCORE_MODE=async)."""
+"""POST /score: score one submission now through the warm engine (SCORE_MODE=sync, the default): local
+and AI scoring run concurrently in the engine and are combined (POST /ai/hybrid_score), or plain /score
+when the engine has no AI routes. SCORE_MODE=async: enqueue it like /score_async."""
 import time
 
 from scoring import engine_client, jobs
@@ -26,7 +27,7 @@ async def handler(req, context):
         return bad("body", "must be a JSON object", 422)
     t0 = time.perf_counter()
     try:
-        result = await engine_client.score(body, timeout=settings.score_sync_timeout_s, wait_s=5.0)
+        result = await engine_client.hybrid_score(body, timeout=settings.score_sync_timeout_s, wait_s=5.0)
     except engine_client.EngineRejected as e:
         await jobs.observe(context, jobs.new_id("rej"), kind="rejected", endpoint="score", status=e.status)
         return field_errors(e.status if e.status in (413, 422) else 422, e.errors)
