@@ -51,5 +51,11 @@ export function startEngine(): void {
     child?.kill('SIGTERM')
   }
   process.once('exit', stop)
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, stop)
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      stop()
+      // a signal listener replaces Node's default exit: give Motia's own handlers (Redis, queues) a moment
+      setTimeout(() => process.exit(0), 1500).unref()
+    })
+  }
 }
