@@ -133,7 +133,7 @@ def main() -> None:
     print(f"import scoring.engine: {import_ms:8.1f} ms")
     print(f"Engine().load():       {load_ms:8.1f} ms  ({len(LOADERS)} resources: "
           + ", ".join(f"{k} {v:.0f} ms" for k, v in load.items()) + ")")
-    print(f"{'item':<28}{'p50 ms':>10}{'p95 ms':>10}{'score':>12}")
+    print(f"{'item':<28}{'p50 ms':>10}{'p95 ms':>10}  score/scored max")
     for name, make in CASES.items():
         item_type = make(0)["item_type"]
         if item_type not in SCORERS:
@@ -159,8 +159,9 @@ def main() -> None:
             continue
         p50, p95 = statistics.median(times), _pct(times, 0.95)
         report["items"][name] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2),
-                                 "score": result.score, "max": result.max_score}
-        print(f"{name:<28}{p50:>10.2f}{p95:>10.2f}{f'{result.score:g}/{result.max_score:g}':>12}")
+                                 "score": result.score, "scored_max": result.scored_max, "max": result.max_score}
+        shown = f"{result.score:g}/{result.scored_max:g}" + (f" (max {result.max_score:g})" if result.scored_max != result.max_score else "")
+        print(f"{name:<28}{p50:>10.2f}{p95:>10.2f}  {shown}")
     if args.json:
         print(json.dumps(report))
 
