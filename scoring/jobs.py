@@ -87,23 +87,26 @@ def expected_sources(kind: str) -> list[str]:
 
 
 def new_job(job_id: str, submission: dict, *, ttl_s: int, batch_id: Optional[str] = None,
-            workflow_id: Optional[str] = None, index: Optional[int] = None) -> dict:
+            workflow_id: Optional[str] = None, index: Optional[int] = None, engine: Optional[dict] = None) -> dict:
     kind = submission_kind(submission)
     t = now()
     return {"job_id": job_id, "status": "queued", "item_type": submission.get("item_type"), "kind": kind,
             "expected": expected_sources(kind), "attempts": 1, "created_at": t, "updated_at": t,
             "last_attempt_at": t, "expires_at": t + ttl_s, "batch_id": batch_id, "workflow_id": workflow_id,
-            "index": index, "result": None, "error": None, "timings_ms": {}}
+            "index": index, "result": None, "error": None, "timings_ms": {},
+            "engine": engine}  # engine_client.params(): steps call the engine without loading Settings
 
 
 async def get(ctx, group: str, key: str) -> Optional[dict]:
     return unwrap(await ctx.state.get(group, key))
 
 
-async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workflow_id=None, index=None) -> dict:
+async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workflow_id=None, index=None,
+                     engine: Optional[dict] = None) -> dict:
     """Store the submission and its job record, index it as active, publish 'queued' on the stream."""
     job_id = new_id("job")
-    job = new_job(job_id, submission, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=index)
+    job = new_job(job_id, submission, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=index,
+                  engine=engine)
     await ctx.state.set(SUBMISSIONS, job_id, submission)
     await ctx.state.set(JOBS, job_id, job)
     await ctx.state.set(ACTIVE, job_id, {"job_id": job_id, "since": job["created_at"]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from scoring import jobs
+from scoring import engine_client, jobs
 from scoring.models import InvalidSubmission, Submission
 
 
@@ -51,7 +51,7 @@ def submission_list(body: Any, key: str, max_items: int) -> tuple[Optional[list]
     return items, None
 
 
-async def accept_many(ctx, items: list, *, key: str, ttl_s: int, mode: str, batch_id: Optional[str] = None,
+async def accept_many(ctx, items: list, *, key: str, settings, mode: str, batch_id: Optional[str] = None,
                       workflow_id: Optional[str] = None) -> tuple[list[dict], list[dict]]:
     """Validate each submission; store and enqueue the good ones. Returns (accepted, rejected by index)."""
     accepted, rejected = [], []
@@ -60,20 +60,21 @@ async def accept_many(ctx, items: list, *, key: str, ttl_s: int, mode: str, batc
         if errors:
             rejected.append({"index": i, "errors": errors})
             continue
-        job = await jobs.create_job(ctx, sub, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=i)
+        job = await jobs.create_job(ctx, sub, ttl_s=settings.job_ttl_s, batch_id=batch_id, workflow_id=workflow_id,
+                                    index=i, engine=engine_client.params(settings))
         await ctx.emit(jobs.received_event(job))
         await jobs.observe(ctx, f"{job['job_id']}:accepted", kind="accepted", item_type=job["item_type"], mode=mode)
         accepted.append({"index": i, "job_id": job["job_id"], "status": "queued", "item_type": job["item_type"]})
     return accepted, rejected
 
 
-async def accept_one(ctx, body: Any, *, ttl_s: int, mode: str) -> dict:
+async def accept_one(ctx, body: Any, *, settings, mode: str) -> dict:
     """POST /score_async (and /score in async mode): 202 {job_id, status, links} or 4xx naming fields."""
     sub, errors = validate(body)
     if errors:
         await jobs.observe(ctx, jobs.new_id("rej"), kind="rejected", endpoint=mode, status=422)
         return field_errors(422, errors)
-    job = await jobs.create_job(ctx, sub, ttl_s=ttl_s)
+    job = await jobs.create_job(ctx, sub, ttl_s=settings.job_ttl_s, engine=engine_client.params(settings))
     await ctx.emit(jobs.received_event(job))
     await jobs.observe(ctx, f"{job['job_id']}:accepted", kind="accepted", item_type=job["item_type"], mode=mode)
     return reply(202, {"job_id": job["job_id"], "status": "queued", "item_type": job["item_type"],

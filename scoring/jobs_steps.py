@@ -29,7 +29,7 @@ async def score_partial(data: dict, ctx, *, source: str, step: str, handles: str
     submission = await jobs.get(ctx, jobs.SUBMISSIONS, job_id)
     extra: dict = {}
     try:
-        result = await engine_client.score(submission)
+        result = await engine_client.score(submission, engine=job.get("engine"))
         status = "completed"
     except engine_client.EngineUnavailable as e:
         await jobs.observe(ctx, jobs.new_id("obs"), kind="engine_failure", step=step)

@@ -42,7 +42,7 @@ async def handler(data, context):
     result = local["result"]
     if ai and ai.get("status") == "completed" and isinstance(ai.get("result"), dict):
         from scoring import engine_client  # only here: httpx + settings cost ~0.1 s of process start
-        result = await engine_client.combine(result, ai["result"])  # engine down -> raises -> event retried
+        result = await engine_client.combine(result, ai["result"], engine=job.get("engine"))  # engine down -> raises -> event retried
     elif ai:
         result = {**result, "ai": {"status": ai.get("status"), "reason": ai.get("reason")}}
     job = await jobs.finish(context, job, parts, result=result, error=None)

@@ -22,7 +22,7 @@ async def handler(req, context):
     if error:
         return error
     batch_id = jobs.new_id("batch")
-    accepted, rejected = await accept_many(context, items, key="submissions", ttl_s=settings.job_ttl_s,
+    accepted, rejected = await accept_many(context, items, key="submissions", settings=settings,
                                            mode="batch", batch_id=batch_id)
     if not accepted:
         return field_errors(422, [e for r in rejected for e in r["errors"]])

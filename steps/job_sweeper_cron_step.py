@@ -1,6 +1,6 @@
 """JobSweeper (every 10 s): re-emits jobs stuck past JOB_DEADLINE_S (up to JOB_MAX_ATTEMPTS), then fails
 them visibly; deletes jobs past their TTL (JOB_TTL_S, 24 h); folds old metric observations into totals."""
-from scoring import jobs
+from scoring import engine_client, jobs
 from scoring.settings import get_settings
 
 config = {
@@ -31,7 +31,8 @@ async def handler(context):
             continue
         parts = await jobs.partials(context, job_id)
         if job.get("attempts", 1) < s.job_max_attempts:
-            job = {**job, "attempts": job.get("attempts", 1) + 1, "last_attempt_at": t, "updated_at": t}
+            job = {**job, "attempts": job.get("attempts", 1) + 1, "last_attempt_at": t, "updated_at": t,
+                   "engine": engine_client.params(s)}
             await context.state.set(jobs.JOBS, job_id, job)
             await context.emit(jobs.received_event(job))
             retried.append(job_id)

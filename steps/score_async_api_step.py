@@ -14,4 +14,4 @@ config = {
 
 
 async def handler(req, context):
-    return await accept_one(context, req.get("body"), ttl_s=get_settings().job_ttl_s, mode="score_async")
+    return await accept_one(context, req.get("body"), settings=get_settings(), mode="score_async")

@@ -32,7 +32,7 @@ async def handler(req, context):
         return field_errors(422, errors)
     await context.state.set(jobs.WORKFLOWS, workflow_id, {"workflow_id": workflow_id, "name": name, "job_ids": [],
                                                           "created_at": jobs.now(), "assessment": None})
-    accepted, _ = await accept_many(context, items, key="submissions", ttl_s=settings.job_ttl_s, mode="workflow",
+    accepted, _ = await accept_many(context, items, key="submissions", settings=settings, mode="workflow",
                                     workflow_id=workflow_id)
     record = {"workflow_id": workflow_id, "name": name, "job_ids": [a["job_id"] for a in accepted],
               "created_at": jobs.now(), "assessment": None}

@@ -236,3 +236,20 @@ def test_step_process_imports_stay_light():
     out = subprocess.run([sys.executable, "-c", code, *files], capture_output=True, text=True, cwd=jobs.ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_engine_calling_steps_do_not_load_pydantic():
+    """NlpScorer/Transcriber/Aggregator take the engine address from the job record, not from Settings."""
+    import subprocess
+    import sys
+    code = ("import sys, scoring.jobs_steps, scoring.engine_client;"
+            "print([m for m in ('pydantic', 'pydantic_settings', 'httpx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=jobs.ROOT, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_accepted_job_carries_engine_params(ctx, engine_env):
+    job_id = run(score_async.handler({"body": WFD}, ctx))["body"]["job_id"]
+    job = run(jobs.get(ctx, jobs.JOBS, job_id))
+    assert job["engine"]["url"] == engine_env.url and job["engine"]["timeout_s"] > 0
+    assert "engine" not in run(get_job.handler({"pathParams": {"job_id": job_id}}, ctx))["body"]
