@@ -56,7 +56,13 @@ def extension_routes() -> tuple[list, dict[str, str]]:
             if e.name and name.startswith(e.name):
                 status[name] = "absent"
                 continue
-            raise
+            status[name] = f"error: {type(e).__name__}: {e}"  # the engine still serves /score
+            log.error("extension %s failed to import: %s", name, traceback.format_exc())
+            continue
+        except Exception as e:
+            status[name] = f"error: {type(e).__name__}: {e}"
+            log.error("extension %s failed to import: %s", name, traceback.format_exc())
+            continue
         routes.extend(getattr(mod, "routes", []))
         status[name] = "mounted"
     return routes, status

@@ -107,3 +107,16 @@ def test_env_example_lists_every_setting():
     text = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
     names = {m.group(1).lower() for m in re.finditer(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, re.M)}
     assert set(Settings.model_fields) <= names, set(Settings.model_fields) - names
+
+
+def test_a_broken_extension_does_not_take_the_engine_down(tmp_path, monkeypatch):
+    import scoring.server as server
+
+    (tmp_path / "broken_ext_for_test.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(server, "EXTENSIONS", ("broken_ext_for_test", "scoring.nonexistent.http"))
+    with TestClient(create_app(Settings(engine_preload=False, ai_mode="off"))) as c:
+        ext = c.get("/health").json()["extensions"]
+        assert ext["broken_ext_for_test"].startswith("error: RuntimeError")
+        assert ext["scoring.nonexistent.http"] == "absent"
+        assert c.post("/score", json=WFD).status_code == 200
