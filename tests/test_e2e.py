@@ -232,3 +232,13 @@ def test_engine_killed_mid_job_loses_nothing(motia_app):
         os.kill(motia_app.engine_pid(), signal.SIGKILL)
         jobs = [wait_job(c, j, timeout=150) for j in ids]
     assert [j["status"] for j in jobs] == ["completed"] * 4, [j.get("error") for j in jobs]
+
+
+def test_every_step_file_is_registered(motia_app):
+    """Motia drops a step whose config it rejects with a log line only: check each one registered."""
+    from conftest import ROOT
+
+    log = motia_app.log.read_text()
+    files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "steps").glob("*.py"))
+    missing = [f for f in files if f"{f} registered" not in log]
+    assert not missing, missing
