@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
 from scoring.catalogue import CATALOGUE, ITEM_TYPES
 
@@ -34,11 +36,23 @@ class InvalidSubmission(ValueError):
 
     @classmethod
     def from_pydantic(cls, exc: ValidationError, prefix: str = "") -> "InvalidSubmission":
-        errors = []
+        by_field: dict[str, list[str]] = {}
         for e in exc.errors(include_url=False):
-            path = ".".join(str(p) for p in e["loc"])
-            errors.append(FieldError(field=f"{prefix}{path}" if path else prefix.rstrip(".") or "body", message=e["msg"]))
-        return cls(errors)
+            path = ".".join(str(p) for p in e["loc"] if not _is_type_tag(p))
+            field = f"{prefix}{path}" if path else prefix.rstrip(".") or "body"
+            if e["msg"] not in by_field.setdefault(field, []):
+                by_field[field].append(e["msg"])
+        # a union reports every member's failure: keep the most specific path (response.answer.1, not response.answer)
+        fields = [f for f in by_field if not any(g.startswith(f + ".") for g in by_field)]
+        return cls([FieldError(field=f, message=" or ".join(by_field[f])) for f in fields])
+
+
+_TYPE_TAG = re.compile(r"^(str|int|float|bool|none|list|dict)$|[\[\]]")
+
+
+def _is_type_tag(part: object) -> bool:
+    """Pydantic puts union-member tags (e.g. 'str', 'list[union[str,int]]') in error paths: not fields."""
+    return isinstance(part, str) and bool(_TYPE_TAG.search(part))
 
 
 class _Strict(BaseModel):
@@ -58,7 +72,7 @@ class TimedWord(_Strict):
         return self
 
 
-Answer = Union[str, int, list[Union[str, int]]]
+Answer = Union[StrictStr, StrictInt, list[Union[StrictStr, StrictInt]]]
 
 
 class Response(_Strict):

@@ -135,3 +135,12 @@ def test_token_spans_point_at_their_text(text):
 @given(st.lists(st.sampled_from(["alpha", "beta", "don't", "3.5", "well-known", ",", ".", "!", "—"]), max_size=60))
 def test_word_count_is_additive_over_whitespace(parts):
     assert count_words(" ".join(parts)) == sum(count_words(p) for p in parts)
+
+
+def test_union_errors_name_the_most_specific_field_without_type_tags():
+    with pytest.raises(InvalidSubmission) as e:
+        Submission.parse({"item_type": "select_missing_word", "item": {"answer_key": 0}, "response": {"answer": [1, None]}})
+    assert [x.field for x in e.value.errors] == ["response.answer.1"]
+    with pytest.raises(InvalidSubmission) as e:  # JSON true is not the option index 1
+        Submission.parse({"item_type": "select_missing_word", "item": {"answer_key": 0}, "response": {"answer": True}})
+    assert [x.field for x in e.value.errors] == ["response.answer"]
