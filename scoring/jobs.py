@@ -12,6 +12,8 @@ State layout (Motia state, i.e. Redis):
   pte:transcripts/<job_id>      transcript of an audio submission (for the AI step)
   pte:metrics/<obs id>          one observation per step call (folded into pte:metrics_totals by the cron)
   pte:batches, pte:workflows, pte:assessments   records keyed by their ids
+  pte:expiry:<hour>/<entry>     what to delete once that hour has passed (JOB_TTL_S): the sweeper drops
+                                 whole past buckets, so expiry never scans every job
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ AUDIO_FIELDS = ("audio_path", "audio_id", "audio_url")
 ROOT = Path(__file__).resolve().parents[1]
 
 # Prometheus histogram buckets (seconds) for step and end-to-end latencies
+EXPIRY_BUCKET_S = 3600
+
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -110,8 +114,38 @@ async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workfl
     await ctx.state.set(SUBMISSIONS, job_id, submission)
     await ctx.state.set(JOBS, job_id, job)
     await ctx.state.set(ACTIVE, job_id, {"job_id": job_id, "since": job["created_at"]})
+    await schedule_expiry(ctx, job["expires_at"], job_id=job_id)
     await publish(ctx, job, {})
     return job
+
+
+def expiry_group(bucket: int) -> str:
+    return f"pte:expiry:{bucket}"
+
+
+async def schedule_expiry(ctx, expires_at: float, *, job_id: Optional[str] = None, group: Optional[str] = None,
+                          key: Optional[str] = None) -> None:
+    """Delete a job (all its records) or one state record after `expires_at` (bucketed by the hour)."""
+    bucket = int(expires_at // EXPIRY_BUCKET_S) + 1  # the first bucket that ends after expires_at
+    entry = {"job_id": job_id} if job_id else {"group": group, "key": key}
+    await ctx.state.set(expiry_group(bucket), job_id or f"{group}|{key}", entry)
+
+
+async def expire_bucket(ctx, bucket: int) -> int:
+    n = 0
+    for entry in as_list(await ctx.state.get_group(expiry_group(bucket))):
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("job_id"):
+            job_id = entry["job_id"]
+            for group in (JOBS, SUBMISSIONS, TRANSCRIPTS, ACTIVE):
+                await ctx.state.delete(group, job_id)
+            await ctx.state.clear(partials_group(job_id))
+        elif entry.get("group") and entry.get("key"):
+            await ctx.state.delete(entry["group"], entry["key"])
+        n += 1
+    await ctx.state.clear(expiry_group(bucket))
+    return n
 
 
 def received_event(job: dict) -> dict:

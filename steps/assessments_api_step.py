@@ -15,6 +15,7 @@ config = {
 }
 
 MAX_ITEMS = 200
+ASSESSMENT_TTL_S = 30 * 86_400  # an assessment summarises jobs that expire after JOB_TTL_S: kept longer
 
 
 async def results_of(context, job_ids, field="job_ids"):
@@ -41,6 +42,7 @@ async def assess(context, items: list, source: dict) -> dict:
     assessment_id = jobs.new_id("asm")
     record = {"assessment_id": assessment_id, "created_at": jobs.now(), **source, "estimate": estimate}
     await context.state.set(jobs.ASSESSMENTS, assessment_id, record)
+    await jobs.schedule_expiry(context, record["created_at"] + ASSESSMENT_TTL_S, group=jobs.ASSESSMENTS, key=assessment_id)
     return reply(201, record, {"Location": f"/assessments/{assessment_id}"})
 
 

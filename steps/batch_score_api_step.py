@@ -28,4 +28,5 @@ async def handler(req, context):
         return field_errors(422, [e for r in rejected for e in r["errors"]])
     await context.state.set(jobs.BATCHES, batch_id, {"batch_id": batch_id, "job_ids": [a["job_id"] for a in accepted],
                                                      "rejected": rejected, "created_at": jobs.now()})
+    await jobs.schedule_expiry(context, jobs.now() + settings.job_ttl_s, group=jobs.BATCHES, key=batch_id)
     return reply(202, {"batch_id": batch_id, "accepted": len(accepted), "rejected": rejected, "jobs": accepted})

@@ -13,7 +13,6 @@ config = {
 }
 
 METRICS_FOLD_AFTER_S = 60
-EXPIRY_EVERY_S = 300
 
 
 async def handler(context):
@@ -43,10 +42,7 @@ async def handler(context):
     if retried or failed:
         context.logger.warn("stuck jobs", {"retried": retried, "failed": failed})
     await fold_metrics(context, t)
-    last = jobs.unwrap(await context.state.get("pte:sweeper", "expiry")) or {}
-    if t - last.get("at", 0) >= EXPIRY_EVERY_S:
-        await context.state.set("pte:sweeper", "expiry", {"at": t})
-        await expire(context, t)
+    await expire(context, t)
 
 
 async def fold_metrics(context, t: float) -> None:
@@ -63,9 +59,14 @@ async def fold_metrics(context, t: float) -> None:
 
 
 async def expire(context, t: float) -> None:
-    for job in jobs.as_list(await context.state.get_group(jobs.JOBS)):
-        if isinstance(job, dict) and job.get("expires_at", t + 1) < t:
-            job_id = job["job_id"]
-            for group in (jobs.JOBS, jobs.SUBMISSIONS, jobs.TRANSCRIPTS, jobs.ACTIVE):
-                await context.state.delete(group, job_id)
-            await context.state.clear(jobs.partials_group(job_id))
+    """Drop every expiry bucket whose hour has fully passed (records older than JOB_TTL_S)."""
+    current = int(t // jobs.EXPIRY_BUCKET_S)  # buckets <= current have ended
+    mark = jobs.unwrap(await context.state.get("pte:sweeper", "expiry")) or {}
+    start = mark.get("next_bucket", current - 24 * 7)  # first run: look back a week
+    if start > current:
+        return
+    for bucket in range(start, current + 1):
+        n = await jobs.expire_bucket(context, bucket)
+        if n:
+            context.logger.info("expired records", {"bucket": bucket, "n": n})
+    await context.state.set("pte:sweeper", "expiry", {"next_bucket": current + 1, "at": t})

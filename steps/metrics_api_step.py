@@ -20,9 +20,10 @@ async def handler(req, context):
     gauges: dict = {}
     active = jobs.as_list(await context.state.get_group(jobs.ACTIVE))
     gauges["pte_queue_depth"] = len(active)
-    for job in jobs.as_list(await context.state.get_group(jobs.JOBS)):
-        if isinstance(job, dict):
-            key = f'pte_jobs{{item_type="{job.get("item_type")}",status="{job.get("status")}"}}'
+    for entry in active:  # unfinished jobs by item type (the active index is small: only jobs in flight)
+        job = await jobs.get(context, jobs.JOBS, (entry or {}).get("job_id", "")) if len(active) <= 500 else None
+        if job:
+            key = f'pte_jobs_in_flight{{item_type="{job.get("item_type")}"}}'
             gauges[key] = gauges.get(key, 0) + 1
     text = jobs.render(merged, gauges)
     from scoring import engine_client  # the engine's AI client counters (pte_ai_*), when it has AI routes

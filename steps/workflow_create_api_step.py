@@ -37,5 +37,6 @@ async def handler(req, context):
     record = {"workflow_id": workflow_id, "name": name, "job_ids": [a["job_id"] for a in accepted],
               "created_at": jobs.now(), "assessment": None}
     await context.state.set(jobs.WORKFLOWS, workflow_id, record)
+    await jobs.schedule_expiry(context, jobs.now() + settings.job_ttl_s, group=jobs.WORKFLOWS, key=workflow_id)
     return reply(201, {**record, "jobs": accepted, "status_url": f"/workflow/{workflow_id}",
                        "stream_url": f"/workflow/{workflow_id}/stream"}, {"Location": f"/workflow/{workflow_id}"})

@@ -179,11 +179,20 @@ def test_sweeper_reemits_stuck_jobs_then_fails_them(ctx, monkeypatch):
     assert ctx.streams.scoreJob.items[(job_id, job_id)]["status"] == "failed"
 
 
-def test_sweeper_expires_jobs_past_their_ttl(ctx):
-    job = run(jobs.create_job(ctx, WFD, ttl_s=-1))
+def test_sweeper_expires_jobs_past_their_ttl_by_hour_buckets(ctx):
+    old = run(jobs.create_job(ctx, WFD, ttl_s=-2 * jobs.EXPIRY_BUCKET_S))
+    run(jobs.put_partial(ctx, old["job_id"], "nlp", "completed"))
+    fresh = run(jobs.create_job(ctx, WFD, ttl_s=86_400))
+    run(ctx.state.set(jobs.WORKFLOWS, "wf_old", {"workflow_id": "wf_old"}))
+    run(jobs.schedule_expiry(ctx, jobs.now() - 2 * jobs.EXPIRY_BUCKET_S, group=jobs.WORKFLOWS, key="wf_old"))
     run(sweeper.handler(ctx))
-    assert run(ctx.state.get(jobs.JOBS, job["job_id"])) == {"data": None}
-    assert run(ctx.state.get(jobs.SUBMISSIONS, job["job_id"])) == {"data": None}
+    for group in (jobs.JOBS, jobs.SUBMISSIONS, jobs.ACTIVE):
+        assert run(ctx.state.get(group, old["job_id"])) == {"data": None}
+    assert run(jobs.partials(ctx, old["job_id"])) == {}
+    assert run(ctx.state.get(jobs.WORKFLOWS, "wf_old")) == {"data": None}
+    assert run(jobs.get(ctx, jobs.JOBS, fresh["job_id"]))["job_id"] == fresh["job_id"]
+    run(sweeper.handler(ctx))  # the next tick starts after the buckets already dropped
+    assert run(jobs.get(ctx, jobs.JOBS, fresh["job_id"])) is not None
 
 
 def test_metrics_render_counters_histograms_and_gauges(ctx):
