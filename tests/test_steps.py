@@ -262,3 +262,26 @@ def test_accepted_job_carries_engine_params(ctx, engine_env):
     job = run(jobs.get(ctx, jobs.JOBS, job_id))
     assert job["engine"]["url"] == engine_env.url and job["engine"]["timeout_s"] > 0
     assert "engine" not in run(get_job.handler({"pathParams": {"job_id": job_id}}, ctx))["body"]
+
+
+def test_score_in_async_mode_enqueues_like_score_async(ctx, monkeypatch):
+    score = load_step("steps/score_api_step.py")
+    monkeypatch.setenv("SCORE_MODE", "async")
+    get_settings.cache_clear()
+    try:
+        res = run(score.handler({"body": WFD}, ctx))
+    finally:
+        get_settings.cache_clear()
+    assert res["status"] == 202 and res["body"]["job_id"].startswith("job_")
+    assert ctx.emitted[0]["topic"] == "submission.received"
+
+
+def test_score_sync_with_engine_down_is_503_not_500(ctx, monkeypatch):
+    score = load_step("steps/score_api_step.py")
+    monkeypatch.setenv("ENGINE_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    try:
+        res = run(score.handler({"body": WFD}, ctx))
+    finally:
+        get_settings.cache_clear()
+    assert res["status"] == 503 and res["body"]["errors"][0]["field"] == "engine"
