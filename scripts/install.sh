@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 apt_missing=()
 want=$(grep -v '^\s*#' scripts/apt-packages.txt 2>/dev/null | tr -s ' \t' '\n' | sort -u || true)
 command -v node >/dev/null 2>&1 || want+=$'\nnodejs\nnpm'
+# python_modules is created with `python3 -m venv` (motia install): needs python3 with venv + ensurepip
+if [ ! -x python_modules/bin/python ]; then
+  command -v python3 >/dev/null 2>&1 || want+=$'\npython3'
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || want+=$'\npython3-venv'
+fi
 for pkg in $want; do
   dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
 done
