@@ -36,8 +36,9 @@ ALPHA = 5.0
 # Rule parameters (not fitted; documented in docs/writing.md)
 PARAMS = {
     "cover_threshold": 0.5,  # cosine at which a key idea counts as covered
-    "offtopic_relevance_essay": 0.10,  # response-prompt cosine below this: off-topic, Content 0
-    "offtopic_relevance_summary": 0.20,  # response-source cosine below this: off-topic, Content 0
+    "offtopic_relevance_essay": 0.08,  # response-prompt cosine below this ...
+    "offtopic_relevance_summary": 0.20,  # (summaries: response-source cosine below this) ...
+    "offtopic_topic_overlap": 0.20,  # ... and fewer than this share of the prompt's topic words: off-topic, Content 0
     "template_ratio": 0.35,  # share of words inside template phrases ...
     "template_topic_overlap": 0.25,  # ... with less than this share of the prompt's key words: template, Content 0
     "copy_cap2_ratio": 0.5,  # summaries: this share copied verbatim (6+ word runs) caps Content at 2
@@ -52,27 +53,27 @@ MODELS: dict[str, dict[str, Any]] = {
     # ELLIPSE has no content score: Write Essay content is fitted to the holistic Overall score, with the
     # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
     "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
-                      "features": ["log_words", "lemma_types", "mtld", "errors_per_100w", "lower_start_ratio", "bigram_ratio",
+                      "features": ["log_words", "lemma_types", "mtld", "log_errors_per_100w", "lower_start_ratio", "bigram_ratio",
                                    "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len"]},
     "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
-                  "features": ["log_words", "n_paragraphs", "connective_types", "connectives_per_100w", "adjacent_cohesion",
-                               "lower_start_ratio", "errors_per_100w", "sd_sentence_len", "mtld", "run_ons"]},
+                  "features": ["log_words", "log_n_paragraphs", "connective_types", "log_connectives_per_100w", "adjacent_cohesion",
+                               "lower_start_ratio", "log_errors_per_100w", "log_sd_sentence_len", "mtld", "log_run_ons"]},
     "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
-                      "features": ["grammar_per_100w", "mechanics_per_100w", "spelling_per_100w", "lower_start_ratio", "bigram_ratio",
-                                   "unattached_ratio", "article_hints_per_100w", "lowercase_i", "mtld", "sd_sentence_len"]},
+                      "features": ["log_grammar_per_100w", "log_mechanics_per_100w", "log_spelling_per_100w", "lower_start_ratio", "bigram_ratio",
+                                   "unattached_ratio", "log_article_hints_per_100w", "log_lowercase_i", "mtld", "log_sd_sentence_len"]},
     "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
-                  "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "errors_per_100w",
-                               "lower_start_ratio", "sd_sentence_len", "clauses_per_sentence"]},
+                  "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "log_errors_per_100w",
+                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence"]},
     "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
-                                            "spelling_per_100w", "bigram_ratio", "top3_lemma_share"]},
+                                            "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share"]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
                         "features": ["log_words_capped", "relevance", "key_coverage", "key_sim_mean", "copied_ratio", "topic_overlap",
-                                     "grammar_per_100w", "spelling_per_100w"]},
+                                     "log_grammar_per_100w", "log_spelling_per_100w"]},
     "writing.gse": {"set": "wi", "target": "gse", "max": None,
-                    "features": ["log_words", "lemma_types", "errors_per_100w", "grammar_per_100w", "spelling_per_100w", "lower_start_ratio",
+                    "features": ["log_words", "lemma_types", "log_errors_per_100w", "log_grammar_per_100w", "log_spelling_per_100w", "lower_start_ratio",
                                  "bigram_ratio", "unattached_ratio", "mtld", "mean_zipf", "rare_ratio", "mean_word_len",
-                                 "clauses_per_sentence", "mean_sentence_len", "connective_types", "lowercase_i", "academic_ratio"]},
+                                 "clauses_per_sentence", "mean_sentence_len", "connective_types", "log_lowercase_i", "academic_ratio"]},
 }
 
 # W&I CEFR sub-levels -> GSE points inside each CEFR band of the catalogue's table

@@ -145,9 +145,17 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
 SUMMARY_LENGTH_CAP = 75  # words: the longest Summarize Written Text allowed
 
 
+# counts and rates whose effect on human scores flattens out: the models use log(1 + x)
+LOG_FEATURES = ("errors_per_100w", "spelling_per_100w", "grammar_per_100w", "mechanics_per_100w", "article_hints_per_100w",
+                "spacing_errors_per_100w", "lowercase_i", "run_ons", "connectives_per_100w", "sd_sentence_len", "n_paragraphs")
+
+
 def add_derived(f: dict[str, float]) -> dict[str, float]:
-    """Features derived from others (also applied to cached features by bench/calibrate.py)."""
+    """Features derived from others (also applied to cached features by bench/calibrate.py):
+    `log_words_capped` = log(1 + min(words, 75)) and `log_<x>` = log(1 + x) for LOG_FEATURES."""
     f["log_words_capped"] = round(math.log1p(min(f["n_words"], SUMMARY_LENGTH_CAP)), 4)
+    for k in LOG_FEATURES:
+        f["log_" + k] = round(math.log1p(max(f.get(k, 0.0), 0.0)), 4)
     return f
 
 

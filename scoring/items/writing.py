@@ -6,7 +6,7 @@ Every trait lands on its official integer scale by an explicit rule (see docs/wr
   complete sentence (one terminal mark, a finite verb) of 5-75 words.
 - Spelling: the descriptor literally: 0 errors -> 2, 1 error -> 1, more -> 0 (mixing British and
   American spelling counts as one error).
-- Content: 0 for off-topic (relevance below a threshold) or memorised template text (high template
+- Content: 0 for off-topic (embedding relevance below a threshold and few of the prompt's topic words) or memorised template text (high template
   share, little prompt-specific content); otherwise a calibrated model, at least 1; summaries that
   copy the source are capped (>= half copied: at most 2; >= 80%: at most 1).
 - Grammar, Vocabulary (range), General Linguistic Range, Development/Structure/Coherence: calibrated
@@ -168,8 +168,9 @@ def content_gate(a: Analysis, cal: Calibration, summary: bool) -> Optional[str]:
     if a.content is None:
         return None
     thr = p["offtopic_relevance_summary"] if summary else p["offtopic_relevance_essay"]
-    if a.features["relevance"] < thr:
-        return f"off-topic: relevance {a.features['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr}"
+    if a.features["relevance"] < thr and a.features["topic_overlap"] < p["offtopic_topic_overlap"]:
+        return (f"off-topic: relevance {a.features['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr} "
+                f"and only {a.features['topic_overlap']:.0%} of its topic words are used")
     if a.features["template_ratio"] >= p["template_ratio"] and a.features["topic_overlap"] < p["template_topic_overlap"]:
         return (f"memorised template: {a.features['template_ratio']:.0%} of the words are template phrases and only "
                 f"{a.features['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
