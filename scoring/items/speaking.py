@@ -23,7 +23,7 @@ import numpy as np
 from scoring.catalogue import CATALOGUE
 from scoring.models import Estimate, Finding, InvalidSubmission, Submission, TraitResult
 from scoring.registry import ItemScore, Resources, scorer
-from scoring.speech import calibration, fluency
+from scoring.speech import align as _align, asr as _asr, calibration, fluency  # noqa: F401 (align, asr register the "aligner" and "asr" resources)
 from scoring.speech.words import Spoken, content_words, is_filler, norm_word
 from scoring.text import tokens
 
@@ -55,6 +55,8 @@ class Speech:
     audio: Any = None  # decoded audio (scoring.speech.audio.Audio) when there is audio
     asr: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    silent: Optional[str] = None  # why the recording counts as silent (every trait then scores 0)
+    segments: Optional[list[tuple[float, float]]] = None  # VAD speech segments, with audio
 
 
 def _words_with_spans(words: list[Spoken]) -> str:
@@ -366,8 +368,25 @@ def spoken_estimate(traits: dict[str, TraitResult]) -> Optional[Estimate]:
     return Estimate(gse=gse, cefr=CATALOGUE.cefr_level(gse))
 
 
+def silent_result(item_type: str, sp: Speech, reference: Optional[str] = None) -> ItemScore:
+    """A silent recording: every trait 0, with the reason."""
+    traits = {}
+    for name, spec in CATALOGUE.item(item_type).traits.items():
+        mx = spec.max if spec.max is not None else len(_ref_words(reference or ""))
+        traits[name] = TraitResult(score=0, max=mx, evidence={"silent": sp.silent, **sp.asr},
+                                   feedback=f"{CATALOGUE.traits[name]['label']} 0: {sp.silent}.")
+    return ItemScore(traits=traits, warnings=[f"silent recording: {sp.silent}"], estimate=spoken_estimate(traits))
+
+
 def _finish(traits: dict[str, TraitResult], sp: Speech) -> ItemScore:
     w = list(sp.warnings)
+    if sp.asr:
+        for t in traits.values():
+            if t.scored:
+                t.evidence = {**t.evidence, "asr": {k: v for k, v in sp.asr.items() if k != "transcript"}}
+        if "content" in traits or "vocabulary" in traits:
+            key = "content" if "content" in traits else "vocabulary"
+            traits[key].evidence = {**traits[key].evidence, "transcript": sp.text}
     return ItemScore(traits=traits, warnings=w, estimate=spoken_estimate(traits))
 
 
@@ -375,6 +394,8 @@ def _finish(traits: dict[str, TraitResult], sp: Speech) -> ItemScore:
 def score_read_aloud(sub: Submission, resources: Resources) -> ItemScore:
     ref = sub.item.reference_text or ""
     sp = speech_of(sub, resources)
+    if sp.silent:
+        return silent_result("read_aloud", sp, ref)
     traits = {"content": score_read_aloud_content(sp, ref),
               "pronunciation": score_pronunciation(sp, ref, resources),
               "oral_fluency": score_fluency(sp, ref)}
@@ -385,6 +406,8 @@ def score_read_aloud(sub: Submission, resources: Resources) -> ItemScore:
 def score_repeat_sentence(sub: Submission, resources: Resources) -> ItemScore:
     ref = sub.item.reference_text or ""
     sp = speech_of(sub, resources)
+    if sp.silent:
+        return silent_result("repeat_sentence", sp, ref)
     traits = {"content": score_repeat_sentence_content(sp, ref),
               "pronunciation": score_pronunciation(sp, ref, resources),
               "oral_fluency": score_fluency(sp, ref)}
@@ -394,6 +417,8 @@ def score_repeat_sentence(sub: Submission, resources: Resources) -> ItemScore:
 def _open(item_type: str):
     def fn(sub: Submission, resources: Resources) -> ItemScore:
         sp = speech_of(sub, resources)
+        if sp.silent:
+            return silent_result(item_type, sp)
         traits = {"content": score_open_content(item_type, sp, sub, resources),
                   "pronunciation": score_pronunciation(sp, None, resources),
                   "oral_fluency": score_fluency(sp)}
@@ -409,5 +434,7 @@ for _code in ("describe_image", "retell_lecture", "summarize_group_discussion", 
 @scorer("answer_short_question")
 def score_answer_short_question(sub: Submission, resources: Resources) -> ItemScore:
     sp = speech_of(sub, resources)
+    if sp.silent:
+        return silent_result("answer_short_question", sp)
     traits = {"vocabulary": score_asq(sp, sub.item.answer_key)}
     return _finish(traits, sp)

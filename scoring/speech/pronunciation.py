@@ -1,0 +1,91 @@
+"""Pronunciation 0-5 from the recording: forced-alignment GOP (scoring.speech.align) plus the
+recogniser's word confidence.
+
+Words aligned: the words the speaker attempted. For Read Aloud / Repeat Sentence that is the
+transcript with each replaced word put back to the reference word it replaced (so a mispronounced
+word is judged against what it should have been); for other items, the transcript. Fillers are
+left out.
+
+Features: mean_gop (mean word GOP, <= 0), bad_word_share (share of words with GOP below
+`bad_word_gop`), asr_confidence (mean word probability from the recogniser).
+Score = the linear model `pronunciation.model` in speech_calibration.json, rounded, clipped to 0-5.
+Findings: each word below `bad_word_gop` (`mispronounced_word`, with its time and worst phone)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from scoring.catalogue import CATALOGUE
+from scoring.models import Finding, TraitResult
+from scoring.speech import calibration
+from scoring.speech.words import is_filler, norm_word
+
+
+def target_words(sp: Any, reference: Optional[str]) -> tuple[list[str], list[int]]:
+    """(words to align, index of the spoken word each came from)."""
+    from scoring.items.speaking import _ref_words, align_words
+    from scoring.speech.words import content_words
+    if reference:
+        ref = _ref_words(reference)
+        keep = content_words(sp.words, ref)
+        ops = align_words(ref, [sp.words[i].norm for i in keep])
+        out, src = [], []
+        for op, ri, hi in ops:
+            if op in ("match", "sub"):
+                out.append(ref[ri]); src.append(keep[hi])
+            elif op == "ins":
+                out.append(sp.words[keep[hi]].norm); src.append(keep[hi])
+        return out, src
+    idx = [i for i, w in enumerate(sp.words) if w.norm and not is_filler(w.word)]
+    return [sp.words[i].norm for i in idx], idx
+
+
+def features(res: Any, sp: Any, params: dict) -> dict[str, float]:
+    gops = [w.gop for w in res.words]
+    conf = [w.confidence for w in sp.words if w.confidence is not None and not is_filler(w.word)]
+    return {"words_aligned": len(gops), "mean_gop": round(float(np.mean(gops)), 3) if gops else 0.0,
+            "bad_word_share": round(sum(g < params["bad_word_gop"] for g in gops) / max(len(gops), 1), 4),
+            "asr_confidence": round(float(np.mean(conf)), 4) if conf else 1.0}
+
+
+def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
+    from scoring.speech.align import AlignError
+    p = calibration.load()["pronunciation"]
+    words, src = target_words(sp, reference)
+    if not words:
+        return TraitResult(score=0, max=5, evidence={"words_aligned": 0}, feedback="Pronunciation 0: no words were recognised.")
+    aligner = resources.get("aligner")
+    try:
+        res = aligner.align(sp.audio, words)
+    except AlignError as e:
+        # usually words the recogniser invented (low probability) that the audio cannot hold: retry without them
+        sure = [k for k, i in enumerate(src) if sp.words[i].confidence is None or sp.words[i].confidence >= p["retry_min_confidence"]]
+        if not sure or len(sure) == len(src):
+            return TraitResult.not_scored(5, str(e))
+        words, src = [words[k] for k in sure], [src[k] for k in sure]
+        try:
+            res = aligner.align(sp.audio, words)
+        except AlignError as e2:
+            return TraitResult.not_scored(5, str(e2))
+    f = features(res, sp, p)
+    pred = calibration.linear(p["model"], f)
+    s = int(min(max(round(pred), 0), 5))
+    findings = []
+    for w in res.words:
+        if w.gop < p["bad_word_gop"]:
+            worst = min(w.phones, key=lambda x: x.gop) if w.phones else None
+            i = src[w.index] if 0 <= w.index < len(src) else None
+            sw = sp.words[i] if i is not None else None
+            findings.append(Finding(kind="mispronounced_word", text=w.word, time=w.start,
+                                    start=getattr(sw, "cstart", None), end=getattr(sw, "cend", None),
+                                    message=f"'{w.word}' at {w.start:.1f} s sounds unclear (GOP {w.gop:.1f}"
+                                            + (f"; weakest sound /{worst.phone}/" if worst else "") + ")"))
+    ev = {**f, "model_value": round(pred, 3), "oov": res.oov[:20], "align_s": res.seconds,
+          "words": [{"word": w.word, "start": w.start, "end": w.end, "gop": w.gop} for w in res.words[:200]],
+          "findings": [x.model_dump(exclude_none=True) for x in findings[:40]]}
+    desc = CATALOGUE.descriptors["pronunciation_0_5"][str(s)]
+    extra = ""
+    if findings:
+        extra = " Unclear words: " + ", ".join(f"'{x.text}' ({x.time:.1f} s)" for x in findings[:6]) + "."
+    return TraitResult(score=s, max=5, evidence=ev, feedback=f"Pronunciation {s}/5: {desc}{extra}")
