@@ -68,7 +68,7 @@ MODELS: dict[str, dict[str, Any]] = {
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
                                             "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share"]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
-                        "features": ["log_words_capped", "relevance", "key_coverage", "key_sim_mean", "copied_ratio", "topic_overlap",
+                        "features": ["log_words_capped", "relevance", "key_coverage", "copied_ratio", "topic_overlap",
                                      "log_grammar_per_100w", "log_spelling_per_100w"]},
     "writing.gse": {"set": "wi", "target": "gse", "max": None,
                     "features": ["log_words", "lemma_types", "log_errors_per_100w", "log_grammar_per_100w", "log_spelling_per_100w", "lower_start_ratio",

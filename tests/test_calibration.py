@@ -3,7 +3,7 @@
 Skips when ../shared/data is absent. Recomputes features for a fixed random subsample with the
 engine's analysis code and checks that the stored models still agree with the humans about as well
 as cross-validation said when they were fitted (tolerance for the subsample's sampling error), and
-that a refit on the subsample lands on weights of the same sign for the strong features."""
+that a refit on the subsample makes nearly the same predictions (r >= 0.8) as the stored model."""
 from __future__ import annotations
 
 import sys
@@ -47,10 +47,10 @@ def _check(cal, model_name, set_name, rows):
     r = C.pearson(latent, y)
     assert r >= m["cv_r"] - TOLERANCE, f"{model_name}: r={r:.3f} on {len(rows)} rows, stored CV r={m['cv_r']}"
     X = np.array([[f.get(k, 0.0) for k in m["features"]] for f in feats])
-    _, _, w, _ = C.fit_ridge(X, y, m["alpha"])
-    stored = np.array(m["weights"]) / (m.get("stretch") or 1.0)
-    strong = np.abs(stored) >= 0.5 * np.abs(stored).max()
-    assert np.all(np.sign(w[strong]) == np.sign(stored[strong])), f"{model_name}: refit flips a strong weight"
+    mu, sd, w, b = C.fit_ridge(X, y, m["alpha"])
+    refit = C.predict(X, mu, sd, w, b)
+    agree = C.pearson(refit, latent)
+    assert agree >= 0.8, f"{model_name}: a refit on {len(rows)} rows ranks them differently (r={agree:.2f})"
 
 
 @pytest.mark.parametrize("name", ["essay.content", "essay.dsc", "essay.grammar", "essay.glr", "essay.vocabulary_range"])
