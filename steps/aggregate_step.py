@@ -30,10 +30,13 @@ async def handler(data, context):
     if not job or job.get("status") in jobs.TERMINAL:
         return
     parts = await jobs.partials(context, job_id)
+    local = parts.get(jobs.local_source(job.get("kind", "text"))) or {}
+    if local.get("status") == "failed":  # no result can come of it: fail now, whatever the AI says
+        await jobs.finish(context, job, parts, result=None, error=local.get("error") or "local scoring failed")
+        return
     if not jobs.ready_to_finish(job, parts):
         await jobs.publish(context, job, parts)
         return
-    local = parts.get(jobs.local_source(job.get("kind", "text"))) or {}
     ai = parts.get("ai")
     if local.get("status") != "completed":
         error = local.get("error") or local.get("reason") or f"local scoring {local.get('status')}"

@@ -41,9 +41,10 @@ async def handler(data, context):
 
     partial = await score_partial(data, context, source="speech", step="Transcriber", handles="audio",
                                   skip_reason=SKIP_REASON)
-    if not partial or partial.get("status") != "completed":
+    if not partial:
         return
-    transcript = find_transcript(partial["result"])
+    # emitted even when scoring failed (has_transcript false), so the AI step can close its partial
+    transcript = find_transcript(partial["result"]) if partial.get("status") == "completed" else None
     job_id = data["job_id"]
     await context.state.set(jobs.TRANSCRIPTS, job_id, {"job_id": job_id, "transcript": transcript})
     event = {"job_id": job_id, "item_type": data.get("item_type"), "has_transcript": transcript is not None,

@@ -285,3 +285,20 @@ def test_score_sync_with_engine_down_is_503_not_500(ctx, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert res["status"] == 503 and res["body"]["errors"][0]["field"] == "engine"
+
+
+def test_audio_job_fails_visibly_when_the_engine_cannot_score_it(ctx, engine_env):
+    """Transcriber -> engine 422 (e.g. no speech scorer / bad audio): the job fails at once with the
+    engine's field errors, and transcript.ready still goes out so the AI step can close its partial."""
+    bad_audio = {**AUDIO, "response": {"audio_id": "aud_123"}, "item": {}}
+    job = run(jobs.create_job(ctx, bad_audio, ttl_s=60))
+    job["expected"] = ["speech", "ai"]
+    run(ctx.state.set(jobs.JOBS, job["job_id"], job))
+    run(transcribe.handler(jobs.received_event(job)["data"], ctx))
+    topics = [e["topic"] for e in ctx.emitted]
+    assert "score.partial" in topics and "transcript.ready" in topics
+    ready = [e for e in ctx.emitted if e["topic"] == "transcript.ready"][0]["data"]
+    assert ready["has_transcript"] is False
+    run(aggregate.handler({"job_id": job["job_id"], "source": "speech"}, ctx))
+    done = run(jobs.get(ctx, jobs.JOBS, job["job_id"]))
+    assert done["status"] == "failed" and "item.reference_text" in done["error"]
