@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
 import uuid
 
@@ -197,11 +199,34 @@ def test_audio_upload_is_streamed_to_the_engine(motia_app):
         ext = c.get("/health").json()["engine"]["extensions"]
         r = c.post("/audio", content=b"RIFF" + os.urandom(2000), headers={"content-type": "audio/wav"})
         if ext.get("scoring.speech.http") == "mounted":
-            assert r.status_code < 500, r.text
+            assert r.status_code in (415, 422) and r.json()["errors"][0]["field"] == "body", r.text  # not audio
         else:  # the proxy reached the engine, which has no /audio route yet
             assert r.status_code == 404
         r = c.post("/audio", content=b"0" * 2_100_000, headers={"content-type": "audio/wav"})
         assert r.status_code == 413
+
+
+@pytest.mark.skipif(not shutil.which("flite"), reason="needs flite (scripts/apt-packages.txt)")
+def test_spoken_item_through_upload_transcriber_and_stream(motia_app, tmp_path):
+    """POST /audio (raw body streamed to the engine) -> audio_id -> /score_async read_aloud -> Transcriber
+    (engine transcribes and scores) -> transcript.ready -> completed on the stream."""
+    text = "The students collected samples from the river every morning for three weeks."
+    wav = tmp_path / "read.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(wav)], check=True, capture_output=True)
+    with client(motia_app) as c:
+        if c.get("/health").json()["engine"]["extensions"].get("scoring.speech.http") != "mounted":
+            pytest.skip("speech routes not in the engine yet")
+        up = c.post("/audio", content=wav.read_bytes(), headers={"content-type": "audio/wav"})
+        assert up.status_code == 201, up.text
+        sub = {"item_type": "read_aloud", "response": {"audio_id": up.json()["audio_id"]}, "item": {"reference_text": text}}
+        job_id = c.post("/score_async", json=sub).json()["job_id"]
+        seen = asyncio.run(watch(motia_app.ws_url, job_id, job_id,
+                                 lambda d, s: d.get("status") in ("completed", "failed"), timeout=150))
+        job = c.get(f"/job/{job_id}").json()
+    assert seen[-1]["status"] == "completed", job.get("error")
+    assert job["partials"]["speech"]["status"] == "completed"
+    assert job["partials"]["nlp"]["status"] == "skipped" and "audio" in job["partials"]["nlp"]["reason"]
+    assert job["result"]["item_type"] == "read_aloud" and job["result"]["traits"]["content"]["score"] is not None
 
 
 def test_step_failure_is_retried_when_the_engine_is_down(motia_app):
