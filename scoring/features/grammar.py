@@ -40,14 +40,27 @@ def load_linter(rules: Optional[Iterable[str]] = None) -> Any:
     return linter
 
 
+class LockedLinter:
+    """A Harper linter that is safe to share between threads (Harper raises if called re-entrantly)."""
+
+    def __init__(self, linter: Any):
+        import threading
+        self.linter = linter
+        self._lock = threading.Lock()
+
+    def lint(self, text: str, **kw: Any) -> list:
+        with self._lock:
+            return self.linter.lint(text, **kw)
+
+
 @resource("grammar")
-def _load(settings: Any) -> Any:
+def _load(settings: Any) -> LockedLinter:
     from scoring.calibration import load_calibration
     try:
         rules = load_calibration().raw["params"].get("harper_rules")
     except FileNotFoundError:
         rules = None
-    return load_linter(rules)
+    return LockedLinter(load_linter(rules))
 
 
 def harper_findings(text: str, linter: Any) -> list[Finding]:
@@ -199,8 +212,10 @@ class GrammarReport:
     article_hints: list[Finding]
 
 
-def check(text: str, doc: Any, linter: Any) -> GrammarReport:
-    harper = harper_findings(text, linter)
+def check(text: str, doc: Any, linter: Any, harper: Optional[list[Finding]] = None) -> GrammarReport:
+    """All grammar findings; `harper`: Harper's findings when already computed (e.g. in a thread)."""
+    if harper is None:
+        harper = harper_findings(text, linter)
     own = _sva(doc) + _articles(doc)
     frags, runons = _fragments_runons(doc)
     errors: list[Finding] = []

@@ -69,16 +69,20 @@ class Parser:
         self.nlp = nlp
         self.cache_size = cache_size
         self._cache: "OrderedDict[str, Any]" = OrderedDict()
+        import threading
+        self._lock = threading.Lock()
 
     def __call__(self, text: str) -> DocView:
-        doc = self._cache.get(text)
-        if doc is None:
-            doc = DocView(self.nlp(text))
+        with self._lock:
+            doc = self._cache.get(text)
+            if doc is not None:
+                self._cache.move_to_end(text)
+                return doc
+        doc = DocView(self.nlp(text))
+        with self._lock:
             self._cache[text] = doc
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(text)
         return doc
 
 

@@ -43,10 +43,15 @@ class Embedder:
     input_names: tuple[str, ...]
     cache_size: int = 2048
     _cache: "OrderedDict[tuple[str, int], np.ndarray]" = field(default_factory=OrderedDict)
+    _lock: Any = field(default_factory=lambda: __import__("threading").Lock())
 
     def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """Unit-length embeddings, one row per text, computed in one batch (cached per text).
         Texts longer than `max_tokens` word pieces are truncated (cost grows with length)."""
+        with self._lock:  # the tokenizer's truncation setting and the cache are shared state
+            return self._embed(texts, max_tokens)
+
+    def _embed(self, texts: Sequence[str], max_tokens: int) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         keys = [(t, max_tokens) for t in texts]
         todo = [k for k in dict.fromkeys(keys) if k not in self._cache]

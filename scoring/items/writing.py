@@ -202,12 +202,20 @@ def score_content(item_type: str, a: Analysis, cal: Calibration, summary: bool) 
         extra = f"{len(missed)} key idea(s) not covered, e.g. \"{missed[0].text[:90]}\"."
     if note:
         extra = (extra + f" Paraphrase instead of copying ({note}).").strip()
+    elif summary and not a.content.copied:
+        extra = (extra + " No copied excerpts found.").strip()
     return _modelled(item_type, "content", model, a, findings, extra, floor=1, cap=cap, note=note)
 
 
-def writing_estimate(a: Analysis, cal: Calibration) -> Estimate:
+LENGTH_FEATURES = ("log_words", "lemma_types")
+
+
+def writing_estimate(a: Analysis, cal: Calibration, length_neutral: bool = False) -> Estimate:
+    """The writing-level estimate. Summaries are short by rule, so for them the length features are
+    set to the calibration mean (`length_neutral`): the estimate then rests on accuracy and range."""
     m = cal.model("writing.gse")
-    gse = int(round(min(90.0, max(10.0, m.latent(a.features)))))
+    feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
+    gse = int(round(min(90.0, max(10.0, m.latent(feats)))))
     return Estimate(gse=gse, cefr=CATALOGUE.cefr_level(gse))
 
 
@@ -261,7 +269,7 @@ def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
     }
     if "spelling" in spec.traits:
         traits["spelling"] = score_spelling(it, a)
-    return ItemScore(traits=traits, estimate=writing_estimate(a, cal))
+    return ItemScore(traits=traits, estimate=writing_estimate(a, cal, length_neutral=True))
 
 
 @scorer("summarize_written_text")
