@@ -106,7 +106,8 @@ def test_env_example_lists_every_setting():
 
     text = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
     names = {m.group(1).lower() for m in re.finditer(r"^(?:# )?([A-Z][A-Z0-9_]*)=", text, re.M)}
-    assert set(Settings.model_fields) <= names, set(Settings.model_fields) - names
+    missing = set(Settings.model_fields) - names
+    assert not missing, f"{missing}: run python_modules/bin/python scripts/env_example.py"
 
 
 def test_a_broken_extension_does_not_take_the_engine_down(tmp_path, monkeypatch):
