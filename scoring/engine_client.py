@@ -24,7 +24,9 @@ def params(settings=None) -> dict:
     if settings is None:
         from scoring.settings import get_settings
         settings = get_settings()
-    return {"url": settings.engine_base_url, "timeout_s": settings.engine_timeout_s, "wait_s": settings.engine_wait_s}
+    return {"url": settings.engine_base_url, "timeout_s": settings.engine_timeout_s, "wait_s": settings.engine_wait_s,
+            # the engine's AI client gives up after this long (see scoring/ai/client.py)
+            "ai_deadline_s": settings.ai_timeout_s * (2 + settings.ai_max_retries)}
 
 
 class EngineUnavailable(RuntimeError):

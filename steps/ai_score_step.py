@@ -4,11 +4,11 @@ an AI partial and records it as the job's "ai" partial, then emits score.partial
 Always closes its partial (completed, skipped, not_configured or failed, with the reason), so the
 aggregator never waits on an AI that cannot answer; the local score then stands. Spoken submissions
 are judged once their transcript exists: on submission.received the engine answers "pending" and the
-step waits for transcript.ready. Imports stay light (stdlib engine client + settings): each call is a new process."""
+step waits for transcript.ready. Imports stay light (stdlib engine client; the engine address and AI
+deadline travel in the job record, so Settings is not loaded): each call is a new process."""
 import time
 
 from scoring import engine_client, jobs
-from scoring.settings import get_settings
 
 config = {
     "type": "event",
@@ -19,7 +19,7 @@ config = {
     "input": {"type": "object", "properties": {"job_id": {"type": "string"}}, "required": ["job_id"]},
     "flows": ["pte-scoring"],
     "infrastructure": {"handler": {"timeout": 100},
-                       "queue": {"type": "standard", "maxRetries": 2, "visibilityTimeout": 130}},
+                       "queue": {"type": "standard", "maxRetries": 2, "visibilityTimeout": 130, "concurrency": 2}},
 }
 
 STEP_STATUS = {"ok": "completed", "failed": "failed", "not_configured": "not_configured"}  # anything else: skipped
@@ -63,7 +63,8 @@ async def handler(data, context):
     body = {"submission": submission, "submission_id": job_id, "transcript": transcript, "await_transcript": waiting}
     e0 = time.perf_counter()
     try:
-        ai = await engine_client.call("POST", "/ai/score", json=body, timeout=ai_deadline_s() + 10)
+        engine = job.get("engine") or engine_client.params()
+        ai = await engine_client.call("POST", "/ai/score", json=body, timeout=ai_deadline_s(engine) + 10, engine=engine)
     except engine_client.EngineRejected as e:
         return await record(context, job_id, "failed", t0, reason=f"engine rejected the AI request: {e.errors}")
     except engine_client.EngineUnavailable as e:
@@ -79,10 +80,9 @@ async def handler(data, context):
     await record(context, job_id, status, t0, reason=ai.get("reason"), result=ai, engine_ms=engine_ms)
 
 
-def ai_deadline_s() -> float:
-    """The engine's AI client gives up after this long (see scoring/ai/client.py)."""
-    s = get_settings()
-    return s.ai_timeout_s * (2 + s.ai_max_retries)
+def ai_deadline_s(engine: dict) -> float:
+    """The engine's AI client gives up after this long (engine_client.params computes it from Settings)."""
+    return float(engine.get("ai_deadline_s") or engine_client.params()["ai_deadline_s"])
 
 
 def _failure_kind(ai: dict) -> str:
