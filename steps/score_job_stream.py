@@ -2,22 +2,10 @@
 partial scores as they arrive, and the final result; a workflow's jobs are mirrored into the group
 named by the workflow id (item id = "wf-<job id>"). Clients join over WebSocket on the HTTP port."""
 
+from streams.schemas import STREAM_NAME, json_schema
+
 config = {
-    "name": "scoreJob",
-    "schema": {
-        "type": "object",
-        "properties": {
-            "job_id": {"type": "string"},
-            "status": {"type": "string", "enum": ["queued", "running", "completed", "failed"]},
-            "item_type": {"type": "string"},
-            "workflow_id": {"type": "string"},
-            "partials": {"type": "object", "properties": {}},
-            "result": {"type": "object", "properties": {}},
-            "timings_ms": {"type": "object", "properties": {}},
-            "error": {"type": "string"},
-            "updated_at": {"type": "number"},
-        },
-        "required": ["job_id", "status"],
-    },
+    "name": STREAM_NAME,
+    "schema": json_schema(),
     "baseConfig": {"storageType": "default"},
 }

@@ -9,11 +9,10 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 
 import httpx
 import pytest
-import websockets
+from streams import client as stream_client
 
 pytestmark = pytest.mark.e2e
 
@@ -39,23 +38,12 @@ def wait_job(c: httpx.Client, job_id: str, timeout: float = 90) -> dict:
 
 
 async def watch(ws_url: str, group: str, item_id: str | None, until, timeout: float = 90) -> list[dict]:
-    """Join a stream group over WebSocket; collect item data until `until(data)` holds."""
+    """Join a stream group with the project's client helper; collect item data until `until(data)` holds."""
     seen = []
-    async with websockets.connect(ws_url) as ws:
-        join = {"streamName": "scoreJob", "groupId": group, "subscriptionId": str(uuid.uuid4())}
-        if item_id:
-            join["id"] = item_id
-        await ws.send(json.dumps({"type": "join", "data": join}))
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.time()))
-            event = msg.get("event") or {}
-            data = event.get("data")
-            for d in data if isinstance(data, list) else [data]:
-                if isinstance(d, dict):
-                    seen.append(d)
-                    if until(d, seen):
-                        return seen
+    async for d in stream_client.watch(ws_url, group, item_id, timeout):
+        seen.append(d)
+        if until(d, seen):
+            return seen
     raise TimeoutError(f"stream {group}: condition not met; saw {seen[-3:]}")
 
 
@@ -93,6 +81,26 @@ def test_score_async_streams_updates_until_completed(motia_app):
     assert job["partials"]["nlp"]["status"] == "completed"
     assert job["partials"]["speech"]["status"] == "skipped" and "nothing to transcribe" in job["partials"]["speech"]["reason"]
     assert job["timings_ms"]["total"] > 0 and "nlp.step" in job["timings_ms"]
+
+
+def test_stream_client_helpers_follow_a_job(motia_app):
+    """streams/client.py (Python) and streams/client.mjs (Motia's official Node client) both see completion."""
+    from conftest import ROOT
+    from streams.schemas import ScoreJobItem
+
+    with client(motia_app) as c:
+        job_id = c.post("/score_async", json=WFD).json()["job_id"]
+        node = subprocess.run(["node", "streams/client.mjs", motia_app.ws_url, job_id], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        job_id2 = c.post("/score_async", json=WFD).json()["job_id"]
+
+    async def follow_all() -> list[dict]:
+        return [item async for item in stream_client.follow(motia_app.ws_url, job_id2, timeout=60)]
+
+    assert node.returncode == 0, node.stdout + node.stderr
+    assert json.loads(node.stdout.strip().splitlines()[-1])["status"] == "completed"
+    items = [ScoreJobItem.model_validate(i) for i in asyncio.run(follow_all())]
+    assert items[-1].status == "completed" and items[-1].result["item_type"] == "write_from_dictation"
 
 
 def test_bad_requests_name_the_field(motia_app):
