@@ -17,7 +17,7 @@ from scoring.models import Finding
 from scoring.text import Token, count_words, tokens
 
 MAX_EMBED_SENTENCES = 40
-ESSAY_EMBED_TOKENS = 128
+ESSAY_EMBED_TOKENS = 96
 
 
 @dataclass

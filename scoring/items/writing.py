@@ -215,7 +215,7 @@ def writing_estimate(a: Analysis, cal: Calibration, length_neutral: bool = False
     set to the calibration mean (`length_neutral`): the estimate then rests on accuracy and range."""
     m = cal.model("writing.gse")
     feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
-    gse = int(round(min(90.0, max(10.0, m.latent(feats)))))
+    gse = int(round(min(90.0, max(10.0, m.latent(feats))))) if a.n_words else 10  # no words: the scale's floor
     return Estimate(gse=gse, cefr=CATALOGUE.cefr_level(gse))
 
 
