@@ -55,6 +55,8 @@ class Speech:
     audio: Any = None  # decoded audio (scoring.speech.audio.Audio) when there is audio
     asr: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    alignment: Any = None  # scoring.speech.align.AlignmentResult once pronunciation has run
+    mean_gop: Optional[float] = None  # from the pronunciation alignment
     silent: Optional[str] = None  # why the recording counts as silent (every trait then scores 0)
     segments: Optional[list[tuple[float, float]]] = None  # VAD speech segments, with audio
 
@@ -83,7 +85,11 @@ def speech_of(sub: Submission, resources: Resources) -> Speech:
     if r.words:
         words = [Spoken(w.word, w.start, w.end, w.confidence) for w in r.words]
         text = _words_with_spans(words)
-        return Speech(words=words, text=text, source="timed words", timed=True)
+        sp = Speech(words=words, text=text, source="timed words", timed=True)
+        if r.has_audio():  # given words and a recording: the words are the transcript, the audio is for pronunciation
+            from scoring.speech.pipeline import load_audio
+            sp.audio = load_audio(sub, resources.settings)
+        return sp
     if r.has_audio():
         from scoring.speech.pipeline import transcribe_response
         return transcribe_response(sub, resources)
@@ -344,7 +350,15 @@ def score_asq(sp: Speech, answer_key: Any) -> TraitResult:
 def score_fluency(sp: Speech, reference: str = "") -> TraitResult:
     if not sp.timed:
         return TraitResult.not_scored(5, "oral fluency needs timed words (response.words) or audio; a plain transcript has no timing")
-    return fluency.score(sp.words, sp.pauses, _ref_words(reference) if reference else (), source=sp.source)
+    pauses, span, source, extra = sp.pauses, None, sp.source, {}
+    al = sp.alignment
+    if al is not None and al.words:  # forced alignment: exact word edges and silences
+        span = (al.words[0].start, al.words[-1].end)
+        pauses = [(a, b) for a, b in al.silences if a >= span[0] - 0.01 and b <= span[1] + 0.01]
+        source += ", forced-alignment timing"
+        if sp.mean_gop is not None:
+            extra["mean_gop"] = sp.mean_gop
+    return fluency.score(sp.words, pauses, _ref_words(reference) if reference else (), source=source, span=span, extra=extra)
 
 
 def score_pronunciation(sp: Speech, reference: Optional[str], resources: Resources) -> TraitResult:
@@ -396,9 +410,9 @@ def score_read_aloud(sub: Submission, resources: Resources) -> ItemScore:
     sp = speech_of(sub, resources)
     if sp.silent:
         return silent_result("read_aloud", sp, ref)
-    traits = {"content": score_read_aloud_content(sp, ref),
-              "pronunciation": score_pronunciation(sp, ref, resources),
-              "oral_fluency": score_fluency(sp, ref)}
+    content = score_read_aloud_content(sp, ref)
+    pron = score_pronunciation(sp, ref, resources)
+    traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp, ref)}
     return _finish(traits, sp)
 
 
@@ -408,9 +422,9 @@ def score_repeat_sentence(sub: Submission, resources: Resources) -> ItemScore:
     sp = speech_of(sub, resources)
     if sp.silent:
         return silent_result("repeat_sentence", sp, ref)
-    traits = {"content": score_repeat_sentence_content(sp, ref),
-              "pronunciation": score_pronunciation(sp, ref, resources),
-              "oral_fluency": score_fluency(sp, ref)}
+    content = score_repeat_sentence_content(sp, ref)
+    pron = score_pronunciation(sp, ref, resources)
+    traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp, ref)}
     return _finish(traits, sp)
 
 
@@ -419,9 +433,9 @@ def _open(item_type: str):
         sp = speech_of(sub, resources)
         if sp.silent:
             return silent_result(item_type, sp)
-        traits = {"content": score_open_content(item_type, sp, sub, resources),
-                  "pronunciation": score_pronunciation(sp, None, resources),
-                  "oral_fluency": score_fluency(sp)}
+        content = score_open_content(item_type, sp, sub, resources)
+        pron = score_pronunciation(sp, None, resources)
+        traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp)}
         return _finish(traits, sp)
     fn.__name__ = f"score_{item_type}"
     return fn

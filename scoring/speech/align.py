@@ -102,13 +102,32 @@ class Aligner:
                     oov.append(w)
             if not keep:
                 raise AlignError("no word of the transcript is in the pronunciation dictionary")
+            # single-phone words ("I", "a") make pocketsphinx's word search fail: join each to its
+            # neighbour as one pseudo-word, and split its phones back afterwards
+            units: list[tuple[str, list[tuple[int, str, int]]]] = []  # (dict word, [(word index, word, n phones)])
+            pron = [(i, w, self.dec.lookup_word(w).split()) for i, w in keep]
+            j = 0
+            while j < len(pron):
+                group = [pron[j]]
+                if len(pron[j][2]) == 1 and j + 1 < len(pron):
+                    group.append(pron[j + 1]); j += 1
+                elif j + 1 < len(pron) and len(pron[j + 1][2]) == 1 and j + 2 == len(pron):
+                    group.append(pron[j + 1]); j += 1
+                j += 1
+                if len(group) == 1 and len(group[0][2]) > 1:
+                    units.append((group[0][1], [(group[0][0], group[0][1], len(group[0][2]))]))
+                else:
+                    phones = [ph for g in group for ph in g[2]]
+                    units.append((self._pseudo_word(phones), [(g[0], g[1], len(g[2])) for g in group]))
             try:
-                forced = self._force(pcm, " ".join(w for _, w in keep))
+                forced = self._force(pcm, " ".join(u for u, _ in units))
                 self.loop.start_utt(); self.loop.process_raw(pcm, full_utt=True); self.loop.end_utt()  # noqa: E702
                 seq = [s.word for s in self.loop.seg() if s.word in PHONES]
                 groups = [seq[i:i + 3] for i in range(0, len(seq), 3)]
                 if len(groups) > 1 and len(groups[-1]) < 2:
                     groups[-2] += groups.pop()
+                elif len(groups) == 1 and len(groups[0]) < 2:
+                    groups = []
                 free_al = self._force(pcm, " ".join(self._pseudo_word(g) for g in groups)) if groups else None
             except RuntimeError as e:
                 raise AlignError(f"forced alignment failed: {e}") from None
@@ -131,10 +150,16 @@ class Aligner:
                     g = min(0.0, (p.score - f) / max(p.duration, 1))
                     phones.append(PhoneScore(p.name, round(p.start * FRAME_S - PAD_S, 3),
                                              round((p.start + p.duration) * FRAME_S - PAD_S, 3), round(g, 2)))
-                idx = keep[k][0] if k < len(keep) else -1
+                members = units[k][1] if k < len(units) else [(-1, w.name.split("(")[0], len(phones))]
                 k += 1
-                gop = float(np.mean([p.gop for p in phones])) if phones else 0.0
-                out.append(WordScore(w.name.split("(")[0], idx, round(max(t_s, 0.0), 3), round(t_e, 3), round(gop, 2), phones))
+                pos = 0
+                for idx, word, n in members:
+                    ph = phones[pos:pos + n]
+                    pos += n
+                    if not ph:
+                        continue
+                    gop = float(np.mean([p.gop for p in ph]))
+                    out.append(WordScore(word, idx, round(max(ph[0].start, 0.0), 3), round(ph[-1].end, 3), round(gop, 2), ph))
         return AlignmentResult(out, sil, oov, round(time.perf_counter() - t0, 3))
 
 

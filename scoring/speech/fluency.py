@@ -14,7 +14,8 @@ pauses per `long_pause_window_s` for longer answers:
   speech slower than slow_rate_wps caps at 3 ("acceptable speed"), slower than staccato_rate_wps at 2.
 The score is the calibrated linear model over these features (`fluency.model` in
 speech_calibration.json), rounded and clipped to 0-5, and never above the long-pause cap the
-descriptors set (no long pause: 5; one: 2; two: 1; more: 0)."""
+descriptors set (no long pause: 5; one: 2; two: 1; more: 0) or the disfluency cap (fillers,
+repetitions and false starts: none 5; one 4; more than one 3; more than three 2)."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence
@@ -37,15 +38,20 @@ def _gaps(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]]) 
 
 
 def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]] = None,
-             reference: Iterable[str] = (), params: Optional[dict] = None) -> dict[str, Any]:
+             reference: Iterable[str] = (), params: Optional[dict] = None,
+             span: Optional[tuple[float, float]] = None) -> dict[str, Any]:
+    """`span`: (first word start, last word end) from forced alignment, more exact than ASR times."""
     p = params or calibration.load()["fluency"]
+    reference = list(reference)
     timed = [w for w in words if w.start is not None and w.end is not None]
     dis = disfluencies(words, list(reference))
     n_words = sum(1 for w in words if w.norm and not is_filler(w.word))
     if not timed:
         return {"timed": False, "n_words": n_words}
-    span = max(timed[-1].end - timed[0].start, 1e-3)
-    gaps = [(s, e) for s, e in _gaps(words, pauses) if e - s >= p["pause_min_s"]]
+    t0, t1 = span if span else (timed[0].start, timed[-1].end)
+    span = max(t1 - t0, 1e-3)
+    gaps = [(max(s, t0), min(e, t1)) for s, e in _gaps(words, pauses)]
+    gaps = [(s, e) for s, e in gaps if e - s >= p["pause_min_s"]]
     hes = [(s, e) for s, e in gaps if p["hesitation_pause_s"] <= e - s < p["long_pause_s"]]
     long_ = [(s, e) for s, e in gaps if e - s >= p["long_pause_s"]]
     silent = sum(e - s for s, e in gaps)
@@ -63,8 +69,12 @@ def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]
          "fillers": n_fill, "repetitions": n_rep, "false_starts": n_fs, "events": events,
          "events_scaled": round(ev_scaled, 3), "long_pauses_scaled": round(long_scaled, 3),
          "events_per_word": round(events / max(n_words, 1), 4)}
+    expected = len(reference) or n_words  # words the answer should hold (the reference for RA/RS)
+    f["sec_per_word"] = round(span / max(expected, 1), 4)
+    f["pauses_per_word"] = round(len(gaps) / max(expected, 1), 4)
     f["rule_level"] = rule_level(f, p)
     f["long_pause_cap"] = long_pause_cap(long_scaled)
+    f["disfluency_cap"] = disfluency_cap(n_fill + n_rep + n_fs, span, p)
     f["_gaps"], f["_long"], f["_hes"], f["_dis"] = gaps, long_, hes, dis
     return f
 
@@ -72,6 +82,13 @@ def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]
 def long_pause_cap(long_scaled: float) -> int:
     n = round(long_scaled)
     return 5 if n == 0 else 2 if n == 1 else 1 if n == 2 else 0
+
+
+def disfluency_cap(n: int, span: float, p: dict) -> int:
+    """Descriptor cap from fillers, repetitions and false starts (per events_window_s of speech):
+    none 5; one 4; more than one 3; more than three 2."""
+    x = n * p["events_window_s"] / max(p["events_window_s"], span)
+    return 5 if x < 0.5 else 4 if x < 1.5 else 3 if x <= 3.5 else 2
 
 
 def rule_level(f: dict[str, Any], p: dict) -> int:
@@ -96,17 +113,21 @@ def rule_level(f: dict[str, Any], p: dict) -> int:
 
 
 def score(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]] = None,
-          reference: Iterable[str] = (), source: str = "timed words") -> TraitResult:
+          reference: Iterable[str] = (), source: str = "timed words",
+          span: Optional[tuple[float, float]] = None, extra: Optional[dict] = None) -> TraitResult:
+    """`extra`: features from elsewhere the model uses (mean_gop from the pronunciation alignment)."""
     cal = calibration.load()["fluency"]
     mx = 5
-    f = features(words, pauses, reference, cal)
+    f = features(words, pauses, reference, cal, span)
+    if f.get("timed"):
+        f.update(extra or {})
     if not f["timed"]:
         return TraitResult.not_scored(mx, "oral fluency needs timed words (response.words) or audio")
     if f["n_words"] == 0:
         return TraitResult(score=0, max=mx, evidence={"n_words": 0, "source": source},
                            feedback="Oral fluency 0: no words were recognised.")
     pred = calibration.linear(cal["model"], f)
-    s = int(min(max(round(pred), 0), mx, f["long_pause_cap"]))
+    s = int(min(max(round(pred), 0), mx, f["long_pause_cap"], f["disfluency_cap"]))
     findings = findings_for(f)
     public = {k: v for k, v in f.items() if not k.startswith("_")}
     public.update({"model_value": round(pred, 3), "source": source,

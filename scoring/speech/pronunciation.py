@@ -22,8 +22,9 @@ from scoring.speech import calibration
 from scoring.speech.words import is_filler, norm_word
 
 
-def target_words(sp: Any, reference: Optional[str]) -> tuple[list[str], list[int]]:
-    """(words to align, index of the spoken word each came from)."""
+def target_words(sp: Any, reference: Optional[str]) -> tuple[list[str], list[int], Optional[float]]:
+    """(words to align, index of the spoken word each came from, share of the reference words the
+    recogniser understood as said: an intelligibility measure, for RA/RS only)."""
     from scoring.items.speaking import _ref_words, align_words
     from scoring.speech.words import content_words
     if reference:
@@ -31,18 +32,19 @@ def target_words(sp: Any, reference: Optional[str]) -> tuple[list[str], list[int
         keep = content_words(sp.words, ref)
         ops = align_words(ref, [sp.words[i].norm for i in keep])
         out, src = [], []
+        recognised = sum(1 for op, _, _ in ops if op == "match") / max(len(ref), 1)
         for op, ri, hi in ops:
             if op in ("match", "sub"):
                 out.append(ref[ri]); src.append(keep[hi])
             elif op == "ins":
                 out.append(sp.words[keep[hi]].norm); src.append(keep[hi])
-        return out, src
+        return out, src, recognised
     idx = [i for i, w in enumerate(sp.words) if w.norm and not is_filler(w.word)]
-    return [sp.words[i].norm for i in idx], idx
+    return [sp.words[i].norm for i in idx], idx, None
 
 
 def features(res: Any, sp: Any, params: dict) -> dict[str, float]:
-    gops = [w.gop for w in res.words]
+    gops = [max(w.gop, params["gop_floor"]) for w in res.words]
     conf = [w.confidence for w in sp.words if w.confidence is not None and not is_filler(w.word)]
     return {"words_aligned": len(gops), "mean_gop": round(float(np.mean(gops)), 3) if gops else 0.0,
             "bad_word_share": round(sum(g < params["bad_word_gop"] for g in gops) / max(len(gops), 1), 4),
@@ -52,7 +54,7 @@ def features(res: Any, sp: Any, params: dict) -> dict[str, float]:
 def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
     from scoring.speech.align import AlignError
     p = calibration.load()["pronunciation"]
-    words, src = target_words(sp, reference)
+    words, src, recognised = target_words(sp, reference)
     if not words:
         return TraitResult(score=0, max=5, evidence={"words_aligned": 0}, feedback="Pronunciation 0: no words were recognised.")
     aligner = resources.get("aligner")
@@ -68,7 +70,19 @@ def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
             res = aligner.align(sp.audio, words)
         except AlignError as e2:
             return TraitResult.not_scored(5, str(e2))
+    sp.alignment = res
     f = features(res, sp, p)
+    sp.mean_gop = f["mean_gop"]
+    if recognised is not None:
+        f["recognised_share"] = round(recognised, 4)
+    # connected speech: silent share between the first and last aligned word (pauses >= pause_min_s,
+    # the same rule as oral fluency's pause_ratio)
+    if res.words:
+        t0, t1 = res.words[0].start, res.words[-1].end
+        pmin = calibration.load()["fluency"]["pause_min_s"]
+        gaps = [(max(a, t0), min(b, t1)) for a, b in res.silences if a >= t0 - 0.01 and b <= t1 + 0.01]
+        sil = sum(b - a for a, b in gaps if b - a >= pmin)
+        f["pause_ratio"] = round(sil / max(t1 - t0, 1e-3), 4)
     pred = calibration.linear(p["model"], f)
     s = int(min(max(round(pred), 0), 5))
     findings = []

@@ -1,0 +1,222 @@
+"""Speech bench: agreement with human raters on speechocean762 and scoring speed.
+
+    python -m bench.speech [--limit N] [--fit] [--no-cache]
+
+Each clip is scored as Read Aloud (labels' `text` as reference) by the real engine (faster-whisper
+tiny.en, webrtcvad, pocketsphinx GOP). Prints Pearson r of
+- oral fluency (0-5) vs human `fluency`, pronunciation (0-5) vs human `accuracy`,
+- item total (share of points) vs human `total`,
+each as the integer trait score and as the continuous model value, with 5-fold cross-validation of
+the fitted coefficients (folds by clip; the reported r are out-of-fold). `--fit` refits the few
+linear coefficients of fluency and pronunciation on all clips and writes them into
+scoring/data/speech_calibration.json. Features are cached in bench/out/speech_features.jsonl.
+Speed: seconds of compute per second of audio, and the time to score a 40-second Read Aloud and
+Describe Image answer with warm models on 2 threads. Skips when the data folder is absent."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data")) / "speechocean762"
+CACHE = ROOT / "bench" / "out" / "speech_features.jsonl"
+FLU = ["sec_per_word", "pause_ratio", "mean_gop"]
+PRON = ["mean_gop", "recognised_share", "pause_ratio"]
+
+
+def pearson(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def load_labels(limit: int | None) -> list[dict]:
+    rows = []
+    with open(DATA / "labels.tsv") as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            rows.append(dict(zip(head, line.rstrip("\n").split("\t"))))
+    if limit:
+        rows = random.Random(762).sample(rows, min(limit, len(rows)))
+    return rows
+
+
+def _numeric(ev: dict) -> dict:
+    return {k: v for k, v in ev.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def extract(rows: list[dict], use_cache: bool) -> list[dict]:
+    from scoring.engine import Engine
+    cached = {}
+    if use_cache and CACHE.exists():
+        for line in CACHE.read_text().splitlines():
+            r = json.loads(line)
+            cached[r["utt_id"]] = r
+    todo = [r for r in rows if r["utt_id"] not in cached]
+    if todo:
+        eng = Engine()
+        eng.resources.load_all(["asr", "aligner"])
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with open(CACHE, "a") as out:
+            for k, r in enumerate(todo):
+                t0 = time.perf_counter()
+                res = eng.score({"item_type": "read_aloud", "response": {"audio_path": str(DATA / "wav" / f"{r['utt_id']}.wav")},
+                                 "item": {"reference_text": r["text"]}})
+                dt = time.perf_counter() - t0
+                fl, pr, ct = res.traits["oral_fluency"], res.traits["pronunciation"], res.traits["content"]
+                rec = {"utt_id": r["utt_id"], "seconds": dt, "duration_s": ct.evidence.get("asr", {}).get("duration_s") or fl.evidence.get("duration_s"),
+                       "content": ct.score, "content_max": ct.max, "fluency": fl.score, "pronunciation": pr.score,
+                       "flu": _numeric(fl.evidence), "pron": {**_numeric(pr.evidence), "gops": [w["gop"] for w in pr.evidence.get("words", [])]},
+                       "pron_scored": pr.scored,
+                       "asr": ct.evidence.get("asr", {})}
+                out.write(json.dumps(rec) + "\n")
+                cached[r["utt_id"]] = rec
+                if (k + 1) % 25 == 0:
+                    print(f"  scored {k + 1}/{len(todo)}", file=sys.stderr, flush=True)
+    return [dict(cached[r["utt_id"]], human=r) for r in rows]
+
+
+def _X(recs, names, key):
+    """Design matrix; a feature is looked up in this trait's evidence first, then the other trait's
+    (fluency uses the alignment's mean_gop; pronunciation uses the alignment pause_ratio)."""
+    other = "pron" if key == "flu" else "flu"
+    rows = []
+    for r in recs:
+        ev = {**(r[other] or {}), **(r[key] or {})}
+        rows.append([1.0] + [float(ev.get(n) or 0.0) for n in names])
+    return np.array(rows)
+
+
+def fit(X, y):
+    """Least squares, then stretched so the predictions have the human scores' spread (least
+    squares shrinks them towards the mean, and rounding to 0-5 would then lose the extremes)."""
+    b = np.linalg.lstsq(X, y, rcond=None)[0]
+    p = X @ b
+    sc = y.std() / max(p.std(), 1e-9)
+    b = b * sc
+    b[0] += p.mean() * (1 - sc)
+    return b
+
+
+def cv_predict(X, y, folds=5, seed=0):
+    idx = np.random.default_rng(seed).permutation(len(y))
+    pred = np.zeros(len(y))
+    for k in range(folds):
+        test = idx[k::folds]
+        train = np.setdiff1d(idx, test)
+        pred[test] = X[test] @ fit(X[train], y[train])
+    return pred
+
+
+def agreement(recs: list[dict], do_fit: bool) -> dict:
+    from scoring.speech import calibration
+    ok = [r for r in recs if r["pron_scored"] and r["fluency"] is not None]
+    hf = np.array([float(r["human"]["fluency"]) for r in ok])
+    ha = np.array([float(r["human"]["accuracy"]) for r in ok])
+    ht = np.array([float(r["human"]["total"]) for r in ok])
+    Xf, Xp = _X(ok, FLU, "flu"), _X(ok, PRON, "pron")
+    from scoring.speech.fluency import disfluency_cap
+    pf_ = calibration.load()["fluency"]
+    cap = np.array([min(r["flu"].get("long_pause_cap", 5),
+                        r["flu"].get("disfluency_cap", disfluency_cap(int(r["flu"].get("fillers", 0) + r["flu"].get("repetitions", 0)
+                                                                          + r["flu"].get("false_starts", 0)), r["flu"].get("speaking_s", 1.0), pf_)))
+                    for r in ok])
+    pf = cv_predict(Xf, hf / 2)
+    pp = cv_predict(Xp, ha / 2)
+    sf = np.minimum(np.clip(np.round(pf), 0, 5), cap)
+    spr = np.clip(np.round(pp), 0, 5)
+    content = np.array([r["content"] / max(r["content_max"], 1) for r in ok])
+    total_cv = (content + sf / 5 + spr / 5) / 3
+    cal_now = calibration.load()
+    out = {"clips": len(recs), "scored": len(ok),
+           "cv_fluency_r_int": pearson(sf, hf), "cv_fluency_r_cont": pearson(pf, hf),
+           "cv_pronunciation_r_int": pearson(spr, ha), "cv_pronunciation_r_cont": pearson(pp, ha),
+           "cv_total_r": pearson(total_cv, ht), "cv_total_r_cont": pearson((content + np.clip(pf, 0, 5) / 5 + np.clip(pp, 0, 5) / 5) / 3, ht),
+           "engine_fluency_r": pearson([r["fluency"] for r in ok], hf),
+           "engine_pronunciation_r": pearson([r["pronunciation"] for r in ok], ha),
+           "engine_total_r": pearson([(r["content"] / max(r["content_max"], 1) + r["fluency"] / 5 + r["pronunciation"] / 5) / 3 for r in ok], ht),
+           "content_vs_completeness_r": pearson(content, [float(r["human"]["completeness"]) for r in ok]),
+           "calibration_version": cal_now.get("version")}
+    for name, X, y, feats in (("fluency", Xf, hf / 2, FLU), ("pronunciation", Xp, ha / 2, PRON)):
+        b = fit(X, y)
+        out[f"{name}_coef"] = {"intercept": round(float(b[0]), 4), **{n: round(float(c), 4) for n, c in zip(feats, b[1:])}}
+    if do_fit:
+        path = calibration.PATH
+        cal = json.loads(path.read_text())
+        for name, X, feats in (("fluency", Xf, FLU), ("pronunciation", Xp, PRON)):
+            c = dict(out[f"{name}_coef"])
+            defaults = {n: round(float(X[:, i + 1].mean()), 4) for i, n in enumerate(feats)}
+            if name == "fluency":
+                defaults["mean_gop"] = 0.0  # timed words without audio: no GOP term (timing only)
+            cal[name]["model"] = {"intercept": c.pop("intercept"), "coef": c,
+                                  "defaults": defaults}  # used when a feature is missing (e.g. no reference)
+        cal["version"] = f"fitted on speechocean762 ({len(ok)} clips), {time.strftime('%Y-%m-%d')}"
+        path.write_text(json.dumps(cal, indent=2) + "\n")
+        out["wrote"] = str(path)
+    return out
+
+
+def speed(recs: list[dict]) -> dict:
+    secs = sum(r["seconds"] for r in recs)
+    dur = sum(r["duration_s"] or 0 for r in recs)
+    out = {"seconds_per_audio_second": round(secs / max(dur, 1e-9), 3), "mean_clip_s": round(dur / max(len(recs), 1), 2)}
+    from scoring.engine import Engine
+    from scoring.settings import Settings
+    text = ("Urban gardens have become a common sight in many large cities over the past two decades. They give "
+            "people who live in apartments a place to grow fresh vegetables, they bring neighbours together, and "
+            "they make streets cooler in the summer. However, they also need water, time and careful planning, and "
+            "many of them depend on volunteers who may not stay for long. City councils that support these gardens "
+            "usually provide land, tools and training, and in return the gardens help schools teach children where "
+            "food comes from. Overall, the evidence suggests that small green spaces can improve the health of a city.")
+    with tempfile.TemporaryDirectory() as d:
+        wav = Path(d) / "long.wav"
+        subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(wav)], check=True)
+        eng = Engine(Settings(engine_workers=2))
+        eng.resources.load_all(["asr", "aligner", "embedder"])
+        eng.score({"item_type": "read_aloud", "response": {"audio_path": str(wav)}, "item": {"reference_text": text}})  # warm
+        times = {}
+        for it, item in (("read_aloud", {"reference_text": text}),
+                         ("describe_image", {"key_points": ["urban gardens are common in cities", "they provide food and community",
+                                                            "they need water, time and volunteers", "councils support them"]})):
+            ts = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                r = eng.score({"item_type": it, "response": {"audio_path": str(wav)}, "item": item})
+                ts.append(time.perf_counter() - t0)
+            times[it] = round(min(ts), 2)
+        out["answer_seconds"] = r.traits["content"].evidence.get("asr", {}).get("duration_s")
+        out["time_to_score_s"] = times
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--no-speed", action="store_true")
+    a = ap.parse_args()
+    if not (DATA / "labels.tsv").exists():
+        print(f"skip: {DATA} not found")
+        return
+    recs = extract(load_labels(a.limit), not a.no_cache)
+    res = agreement(recs, a.fit)
+    if not a.no_speed:
+        res.update(speed(recs))
+    for k, v in res.items():
+        print(f"{k}: {round(v, 3) if isinstance(v, float) else v}")
+
+
+if __name__ == "__main__":
+    main()
