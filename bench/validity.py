@@ -145,7 +145,7 @@ def commonlit(engine, limit, table):
     row(table, "commonlit", "SWT content (gated) vs content", [x.traits["content"].score for x in res], h, wc)
     row(table, "commonlit", "SWT content (ungated) vs content", [ungated(x.traits["content"]) for x in res], h, wc, levels)
     row(table, "commonlit", "SWT content latent vs content", [latent(x.traits["content"]) for x in res], h, wc)
-    row(table, "commonlit", "SWT vocabulary (ungated) vs wording", [ungated(x.traits["vocabulary"]) for x in res], [r["wording"] for r in rows], wc)
+    row(table, "commonlit", "SWT vocabulary (ungated, length-neutral) vs wording", [ungated(x.traits["vocabulary"]) for x in res], [r["wording"] for r in rows], wc)
     table.append(("commonlit", f"(gated to 0: {sum(1 for x in res if x.gated)}/{len(res)}: multi-sentence summaries fail SWT Form)",
                   None, None, None, None, None))
 

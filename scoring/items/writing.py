@@ -26,6 +26,7 @@ from scoring.models import Estimate, Finding, Submission, TraitResult
 from scoring.registry import ItemScore, Resources, scorer
 from scoring.text import count_words
 
+LENGTH_FEATURES = ("log_words", "lemma_types")  # replaced by their calibration mean for summaries
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·▪●◦]|\d{1,2}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL_RE = re.compile(r"[.!?][\"'”’)]*\s*$")
 
@@ -134,15 +135,21 @@ def score_spelling(item_type: str, a: Analysis) -> TraitResult:
 
 
 def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findings: list[Finding],
-              extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None) -> TraitResult:
+              extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None,
+              length_neutral: bool = False) -> TraitResult:
+    """A calibrated trait. `length_neutral` (summaries, short by rule): the length features take the
+    calibration mean, so an essay-fitted model does not punish a summary for being short."""
     mx = CATALOGUE.item(item_type).traits[trait].max
-    latent = model.latent(a.features)
-    score = min(max(model.score(a.features), floor), mx)
+    feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
+    latent = model.latent(feats)
+    score = min(max(model.score(feats), floor), mx)
     if cap is not None:
         score = min(score, cap)
     ev: dict[str, Any] = {"model": model.name, "latent": round(latent, 3), "cuts": list(model.cuts),
-                          "features": {f: a.features.get(f) for f in model.features},
-                          "contributions": model.contributions(a.features), "findings": _fdump(findings)}
+                          "features": {f: feats.get(f) for f in model.features},
+                          "contributions": model.contributions(feats), "findings": _fdump(findings)}
+    if length_neutral:
+        ev["length_neutral"] = list(LENGTH_FEATURES)
     if note:
         ev["rule"] = note
     return TraitResult(score=score, max=mx, evidence=ev, feedback=_feedback(item_type, trait, score, extra))
@@ -207,9 +214,6 @@ def score_content(item_type: str, a: Analysis, cal: Calibration, summary: bool) 
     return _modelled(item_type, "content", model, a, findings, extra, floor=1, cap=cap, note=note)
 
 
-LENGTH_FEATURES = ("log_words", "lemma_types")
-
-
 def writing_estimate(a: Analysis, cal: Calibration, length_neutral: bool = False) -> Estimate:
     """The writing-level estimate. Summaries are short by rule, so for them the length features are
     set to the calibration mean (`length_neutral`): the estimate then rests on accuracy and range."""
@@ -264,8 +268,10 @@ def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
     traits = {
         "content": score_content(it, a, cal, summary=True),
         "form": score_form(it, text, a, cal.raw["params"]),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a)),
-        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a)),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
+                             length_neutral=True),
+        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a),
+                                length_neutral=True),
     }
     if "spelling" in spec.traits:
         traits["spelling"] = score_spelling(it, a)
