@@ -204,14 +204,15 @@ def harper_rules(sets: dict[str, list[dict]], per_set: int = 300) -> list[str]:
     return sorted(fired - HARPER_OFF_RULES)
 
 
-def fit(limits: dict[str, Optional[int]]) -> dict:
+def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> dict:
     sets = {k: LOADERS[k](limits.get(k)) for k in ("ellipse", "wi", "commonlit")}
     rules_path = CACHE / "harper_rules.json"
     if not rules_path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         rules_path.write_text(json.dumps(harper_rules(sets)))
     PARAMS["harper_rules"] = json.loads(rules_path.read_text())
-    _write_params_only(PARAMS)
+    if write_params:
+        _write_params_only(PARAMS)
     feats = {k: features_for(k, v) for k, v in sets.items() if v}
     models, report = {}, {}
     for name, spec in MODELS.items():
@@ -284,7 +285,7 @@ def main() -> None:
     limits = {k: (args.limit if args.limit else v) for k, v in DEFAULT_LIMITS.items()}
     if not DATA.exists():
         sys.exit(f"no shared data at {DATA}")
-    cal = fit(limits)
+    cal = fit(limits, write_params=not args.check)
     if args.check:
         stored = json.loads(Path(args.out).read_text())
         for name, m in cal["models"].items():
