@@ -190,6 +190,8 @@ def human_levels(name: str, y: np.ndarray, max_score: int) -> np.ndarray:
     """Human scores mapped onto the PTE trait's 0..max scale (documented mapping)."""
     if name == "summary.content":  # CommonLit content is standardised (mean ~0, sd ~1): z + 2, rounded, 1..4
         return np.clip(np.floor(y + 2.0 + 0.5), 1, max_score)
+    if max_score == 2:  # ELLIPSE 1-5 -> 0..2: below the scale's middle (<= 2.5) 0, at it (3.0-3.5) 1, above (>= 4.0) 2
+        return np.digitize(y, [2.75, 3.75]).astype(float)
     return np.clip(np.floor((y - 1.0) / 4.0 * max_score + 0.5), 0, max_score)  # ELLIPSE 1-5 -> 0..max
 
 
