@@ -59,6 +59,9 @@ def _numeric(ev: dict) -> dict:
 def extract(rows: list[dict], use_cache: bool) -> list[dict]:
     from scoring.engine import Engine
     cached = {}
+    cache = CACHE if use_cache else CACHE.with_suffix(".fresh.jsonl")
+    if not use_cache and cache.exists():
+        cache.unlink()
     if use_cache and CACHE.exists():
         for line in CACHE.read_text().splitlines():
             r = json.loads(line)
@@ -67,8 +70,8 @@ def extract(rows: list[dict], use_cache: bool) -> list[dict]:
     if todo:
         eng = Engine()
         eng.resources.load_all(["asr", "aligner"])
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        with open(CACHE, "a") as out:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with open(cache, "a") as out:
             for k, r in enumerate(todo):
                 t0 = time.perf_counter()
                 res = eng.score({"item_type": "read_aloud", "response": {"audio_path": str(DATA / "wav" / f"{r['utt_id']}.wav")},
@@ -76,7 +79,9 @@ def extract(rows: list[dict], use_cache: bool) -> list[dict]:
                 dt = time.perf_counter() - t0
                 fl, pr, ct = res.traits["oral_fluency"], res.traits["pronunciation"], res.traits["content"]
                 rec = {"utt_id": r["utt_id"], "seconds": dt, "duration_s": ct.evidence.get("asr", {}).get("duration_s") or fl.evidence.get("duration_s"),
-                       "content": ct.score, "content_max": ct.max, "fluency": fl.score, "pronunciation": pr.score,
+                       "content": ct.score, "content_max": ct.max, "gated": res.gated,
+                       # trait scores before the official content gate (a 0 on content zeroes the item)
+                       "fluency": fl.evidence.get("ungated_score", fl.score), "pronunciation": pr.evidence.get("ungated_score", pr.score),
                        "flu": _numeric(fl.evidence), "pron": {**_numeric(pr.evidence), "gops": [w["gop"] for w in pr.evidence.get("words", [])]},
                        "pron_scored": pr.scored,
                        "asr": ct.evidence.get("asr", {})}
@@ -146,6 +151,7 @@ def agreement(recs: list[dict], do_fit: bool) -> dict:
            "engine_fluency_r": pearson([r["fluency"] for r in ok], hf),
            "engine_pronunciation_r": pearson([r["pronunciation"] for r in ok], ha),
            "engine_total_r": pearson([(r["content"] / max(r["content_max"], 1) + r["fluency"] / 5 + r["pronunciation"] / 5) / 3 for r in ok], ht),
+           "gated_clips": sum(1 for r in ok if r.get("gated")),
            "content_vs_completeness_r": pearson(content, [float(r["human"]["completeness"]) for r in ok]),
            "calibration_version": cal_now.get("version")}
     for name, X, y, feats in (("fluency", Xf, hf / 2, FLU), ("pronunciation", Xp, ha / 2, PRON)):
@@ -178,7 +184,8 @@ def speed(recs: list[dict]) -> dict:
             "they make streets cooler in the summer. However, they also need water, time and careful planning, and "
             "many of them depend on volunteers who may not stay for long. City councils that support these gardens "
             "usually provide land, tools and training, and in return the gardens help schools teach children where "
-            "food comes from. Overall, the evidence suggests that small green spaces can improve the health of a city.")
+            "food comes from. Researchers also point out that gardens can reduce flooding, because the soil absorbs "
+            "rain water that would otherwise run into the drains. Overall, the evidence suggests that small green spaces can improve the health of a city.")
     with tempfile.TemporaryDirectory() as d:
         wav = Path(d) / "long.wav"
         subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(wav)], check=True)

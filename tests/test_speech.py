@@ -320,3 +320,11 @@ def test_open_items_from_audio(engine, wavs):
     r = engine.score({"item_type": "answer_short_question", "response": {"audio_path": str(wavs["clean"])},
                       "item": {"answer_key": ["three weeks"]}})
     assert r.score == 1
+
+
+def test_words_with_audio_score_pronunciation(engine, wavs):
+    words = [{"word": w, "start": 0.3 + 0.35 * i, "end": 0.6 + 0.35 * i} for i, w in enumerate(TEXT.rstrip(".").split())]
+    r = engine.score({"item_type": "read_aloud", "response": {"words": words, "audio_path": str(wavs["clean"])},
+                      "item": {"reference_text": TEXT}})
+    assert r.traits["content"].score == 12 and r.traits["pronunciation"].scored
+    assert r.traits["content"].evidence["transcript_source"] == "timed words"
