@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from scoring.engine import Engine
 from scoring.items.speaking import align_words, asq_norm, lcs_len
@@ -140,6 +140,12 @@ def test_timed_word_fluency_orders_deliveries(engine):
     assert clean.estimate is not None and clean.estimate.gse > long3.estimate.gse
 
 
+def test_repetition_in_the_reference_is_content():
+    ws = [Spoken(w) for w in "he had had enough".split()]
+    assert disfluencies(ws, "he had had enough".split()) == []
+    assert [d.kind for d in disfluencies(ws)] == ["repetition"]
+
+
 def test_disfluency_detection():
     ws = [Spoken(w) for w in "i i went to the the mar- market uh to buy pro produce".split()]
     kinds = [(d.kind, d.text) for d in disfluencies(ws, ["produce"])]
@@ -179,3 +185,27 @@ def test_fluency_always_in_range(spec):
         t += d
     r = fluency.score(ws)
     assert r.scored and 0 <= r.score <= 5
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.booleans(), min_size=13, max_size=13), st.integers(0, 3))
+def test_rs_and_ra_rules_on_random_omissions(keep, n_fillers):
+    """Saying a subset of the reference in order: RS follows the 50 % rule, RA loses one point per
+    omitted word, and fillers change neither."""
+    from scoring.items.speaking import Speech, score_read_aloud_content, score_repeat_sentence_content, _from_text
+    ref_words = REF.rstrip(".").split()
+    said = [w for w, k in zip(ref_words, keep) if k]
+    assume(all(a.lower() != b.lower() for a, b in zip(said, said[1:])))  # "the the" is a repetition, not content
+    text = " ".join(["um"] * n_fillers + said)
+    sp = Speech(words=_from_text(text), text=text, source="text", timed=False)
+    ra_c = score_read_aloud_content(sp, REF)
+    assert ra_c.score == len(said) and ra_c.evidence["omitted"] == 13 - len(said)
+    rs_c = score_repeat_sentence_content(sp, REF).score
+    if len(said) == 13:
+        assert rs_c == 3
+    elif len(said) >= 6.5:
+        assert rs_c == 2
+    elif len(said) >= 2:
+        assert rs_c == 1
+    else:
+        assert rs_c == 0

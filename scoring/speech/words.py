@@ -3,7 +3,8 @@
 A spoken word list is a list of `Spoken` (word, start, end, confidence); times are None when only
 a transcript is known. Rules (documented in docs/speech.md):
 - filler: um, uh, er, erm, ah, eh, hmm, mm, uhm, "uh-huh" (hesitation sounds, not words);
-- repetition: a run of 1-3 words said again immediately ("the the", "in the in the");
+- repetition: a run of 1-3 words said again immediately ("the the", "in the in the"), unless the
+  reference itself has it twice ("had had");
 - false start: a fragment ending in '-' ("compu-") or a word that is a strict prefix (>= 2 letters)
   of the next word and not itself a word of the reference ("pro produce").
 """
@@ -53,7 +54,8 @@ class Disfluency:
 
 
 def disfluencies(words: list[Spoken], reference: Iterable[str] = ()) -> list[Disfluency]:
-    ref = {norm_word(w) for w in reference}
+    ref_seq = [norm_word(w) for w in reference]
+    ref = set(ref_seq)
     out: list[Disfluency] = []
     norms = [w.norm for w in words]
     i = 0
@@ -74,6 +76,9 @@ def disfluencies(words: list[Spoken], reference: Iterable[str] = ()) -> list[Dis
         rep = 0
         for k in (3, 2, 1):  # longest immediately repeated run first
             if i + 2 * k <= len(words) and norms[i:i + k] == norms[i + k:i + 2 * k] and not any(is_filler(x) for x in norms[i:i + k]):
+                doubled = norms[i:i + 2 * k]
+                if any(ref_seq[j:j + 2 * k] == doubled for j in range(len(ref_seq) - 2 * k + 1)):
+                    continue  # the text itself says it twice ("that that")
                 rep = k
                 break
         if rep:
