@@ -328,3 +328,20 @@ def test_words_with_audio_score_pronunciation(engine, wavs):
                       "item": {"reference_text": TEXT}})
     assert r.traits["content"].score == 12 and r.traits["pronunciation"].scored
     assert r.traits["content"].evidence["transcript_source"] == "timed words"
+
+
+def test_engine_server_upload_then_score(engine, settings, wavs):
+    """Through the engine server's app (scoring/server.py mounts these routes): upload, then score by id."""
+    from scoring.server import create_app
+    s = settings.model_copy(update={"engine_preload": False})
+    with TestClient(create_app(s, engine)) as c:
+        up = c.post("/audio", content=wavs["webm"].read_bytes(), headers={"content-type": "audio/webm"})
+        assert up.status_code == 201 and up.json()["format"] == "webm"
+        r = c.post("/score", json={"item_type": "repeat_sentence", "item": {"reference_text": TEXT},
+                                   "response": {"audio_id": up.json()["audio_id"]}})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["traits"]["content"]["score"] >= 2 and body["traits"]["pronunciation"]["scored"]
+        bad = c.post("/score", json={"item_type": "repeat_sentence", "item": {"reference_text": TEXT},
+                                     "response": {"audio_id": "nope"}})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "response.audio_id"

@@ -58,18 +58,9 @@ def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
     if not words:
         return TraitResult(score=0, max=5, evidence={"words_aligned": 0}, feedback="Pronunciation 0: no words were recognised.")
     aligner = resources.get("aligner")
-    try:
-        res = aligner.align(sp.audio, words)
-    except AlignError as e:
-        # usually words the recogniser invented (low probability) that the audio cannot hold: retry without them
-        sure = [k for k, i in enumerate(src) if sp.words[i].confidence is None or sp.words[i].confidence >= p["retry_min_confidence"]]
-        if not sure or len(sure) == len(src):
-            return TraitResult.not_scored(5, str(e))
-        words, src = [words[k] for k in sure], [src[k] for k in sure]
-        try:
-            res = aligner.align(sp.audio, words)
-        except AlignError as e2:
-            return TraitResult.not_scored(5, str(e2))
+    res, why, src = _align_with_retries(aligner, sp, words, src, p)
+    if res is None:
+        return TraitResult.not_scored(5, why)
     sp.alignment = res
     f = features(res, sp, p)
     sp.mean_gop = f["mean_gop"]
@@ -103,3 +94,42 @@ def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
     if findings:
         extra = " Unclear words: " + ", ".join(f"'{x.text}' ({x.time:.1f} s)" for x in findings[:6]) + "."
     return TraitResult(score=s, max=5, evidence=ev, feedback=f"Pronunciation {s}/5: {desc}{extra}")
+
+
+def _align_with_retries(aligner: Any, sp: Any, words: list[str], src: list[int], p: dict):
+    """Forced alignment, retried (1) on the audio trimmed to the voice activity (noise before or
+    after the speech can make pocketsphinx's word search fail), (2) without the words the recogniser
+    was unsure of (often words it invented). Returns (result, None, src) or (None, reason, src), src
+    mapping each aligned word back to the spoken word list."""
+    from scoring.speech.align import AlignError
+    try:
+        return aligner.align(sp.audio, words), None, src
+    except AlignError as e:
+        first = str(e)
+    segs = getattr(sp, "segments", None)
+    if segs:
+        a0 = max(segs[0][0] - 0.15, 0.0)
+        a1 = min(segs[-1][1] + 0.15, sp.audio.duration_s)
+        trimmed = type(sp.audio)(samples=sp.audio.samples[int(a0 * sp.audio.sr):int(a1 * sp.audio.sr)], format=sp.audio.format)
+        try:
+            return _shift(aligner.align(trimmed, words), a0), None, src
+        except AlignError:
+            pass
+    sure = [k for k, i in enumerate(src) if sp.words[i].confidence is None or sp.words[i].confidence >= p["retry_min_confidence"]]
+    if sure and len(sure) < len(src):
+        try:
+            return aligner.align(sp.audio, [words[k] for k in sure]), None, [src[k] for k in sure]
+        except AlignError:
+            pass
+    return None, first, src
+
+
+def _shift(res: Any, off: float) -> Any:
+    if not off:
+        return res
+    for w in res.words:
+        w.start, w.end = round(w.start + off, 3), round(w.end + off, 3)
+        for ph in w.phones:
+            ph.start, ph.end = round(ph.start + off, 3), round(ph.end + off, 3)
+    res.silences = [(round(a + off, 3), round(b + off, 3)) for a, b in res.silences]
+    return res
