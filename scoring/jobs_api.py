@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from scoring import engine_client, jobs
-from scoring.models import InvalidSubmission, Submission
+from scoring.models import InvalidSubmission, Submission, refuse_local_paths
 
 
 def reply(status: int, body: Any, headers: Optional[dict] = None) -> dict:
@@ -32,6 +32,7 @@ def not_found(what: str, id_: str) -> dict:
 def validate(data: Any, prefix: str = "") -> tuple[Optional[dict], list[dict]]:
     """(the submission, []) or (None, [{"field", "message"}]) with fields under `prefix`."""
     try:
+        refuse_local_paths(data)
         Submission.parse(data)
     except InvalidSubmission as exc:
         return None, [{"field": f"{prefix}{e.field}" if e.field != "body" or not prefix else prefix.rstrip("."),

@@ -153,6 +153,16 @@ class Submission(_Strict):
             raise InvalidSubmission(errors)
 
 
+def refuse_local_paths(data: Any) -> None:
+    """Over HTTP a submission may not name a local file (`response.audio_path` is for the CLI and batch
+    runs on the scorer's own machine): otherwise any client could make the engine read, and probe for,
+    files on the server. Upload with POST /audio (or give `audio_url`) instead."""
+    response = data.get("response") if isinstance(data, dict) else None
+    if isinstance(response, dict) and response.get("audio_path") is not None:
+        raise InvalidSubmission.one("response.audio_path", "local file paths are not accepted over HTTP; "
+                                    "upload the recording with POST /audio and send response.audio_id")
+
+
 def _empty(v: Any) -> bool:
     return v is None or (isinstance(v, (str, list, dict)) and len(v) == 0)
 

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from scoring.catalogue import CATALOGUE
 from scoring.engine import Engine
 from scoring.jobs import version
-from scoring.models import InvalidSubmission
+from scoring.models import InvalidSubmission, refuse_local_paths
 from scoring.registry import LOADERS, SCORERS
 from scoring.settings import Settings, get_settings
 
@@ -149,6 +149,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         if e.load_error:
             return JSONResponse({"error": f"engine failed to load: {e.load_error}"}, status_code=503)
         try:
+            refuse_local_paths(data)
             result = await anyio.to_thread.run_sync(e.engine.score, data, limiter=e.limiter)
         except InvalidSubmission as exc:
             return errors(exc)

@@ -49,6 +49,27 @@ def test_invalid_submission_is_422_with_field_paths(api):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
 
 
+def test_local_audio_paths_are_refused_over_http(api, tmp_path):
+    """response.audio_path is for the CLI on the scorer's own machine: over HTTP it would let a client
+    make the engine read (and probe for) server files."""
+    secret = tmp_path / "secret.wav"
+    secret.write_bytes(b"RIFF")
+    sub = {"item_type": "read_aloud", "item": {"reference_text": "a b"}, "response": {"audio_path": str(secret)}}
+    for path in ("/score", "/ai/hybrid_score"):
+        r = api.post(path, json=sub)
+        if r.status_code == 404:  # the AI extension is not mounted in this build
+            continue
+        assert r.status_code == 422, (path, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["response.audio_path"]
+
+
+def test_api_steps_refuse_local_audio_paths():
+    from scoring.jobs_api import validate
+    sub, errors = validate({"item_type": "read_aloud", "item": {"reference_text": "a b"},
+                            "response": {"audio_path": "/etc/passwd"}}, prefix="submissions.3.")
+    assert sub is None and [e["field"] for e in errors] == ["submissions.3.response.audio_path"]
+
+
 def test_too_large_is_413(api):
     r = api.post("/score", json={**WFD, "response": {"text": "a " * 40_000}})
     assert r.status_code == 413

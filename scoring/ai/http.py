@@ -26,7 +26,7 @@ from starlette.routing import Route
 from scoring.ai.hybrid import combine
 from scoring.ai.metrics import prometheus
 from scoring.ai.service import AiScoreRequest, AiService
-from scoring.models import InvalidSubmission, Submission
+from scoring.models import InvalidSubmission, Submission, refuse_local_paths
 
 _service: Optional[AiService] = None
 
@@ -75,6 +75,7 @@ async def ai_hybrid_score(request: Request) -> JSONResponse:
     except ValueError:
         return _errors(InvalidSubmission.one("body", "must be JSON"))
     try:
+        refuse_local_paths(body)
         sub = Submission.parse(body)
     except InvalidSubmission as exc:
         return _errors(exc)
