@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from fakes.ai_samples import DESCRIBE_IMAGE, MCQ, SWT, fake_settings, settings
 from fakes.ai_servers import FakeAiServer
 from fakes.asgi_server import serve
-from fakes.motia_context import Context, load_step
+from conftest import FakeContext as Context, load_step
 from scoring import jobs
 from scoring.ai import http as ai_http
 from scoring.ai.service import AiService
