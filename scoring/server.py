@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from scoring.ai import hybrid
 from scoring.catalogue import CATALOGUE
 from scoring.engine import Engine
 from scoring.jobs import version
@@ -125,6 +126,15 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         return JSONResponse({"errors": [{"field": "body", "message": f"body larger than {settings.max_body_bytes} bytes"}]},
                             status_code=413)
 
+    async def body(request: Request) -> tuple[Any, Optional[JSONResponse]]:
+        """(the JSON body, None) or (None, the 413/422 answer)."""
+        try:
+            return await read_json(request, settings.max_body_bytes), None
+        except OverflowError:
+            return None, await too_large()
+        except InvalidSubmission as exc:
+            return None, errors(exc)
+
     async def health(request: Request) -> JSONResponse:
         e = h()
         body = {"status": e.status, "version": version(), "rule_version": CATALOGUE.rule_version,
@@ -138,12 +148,9 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
 
     async def score(request: Request) -> JSONResponse:
         e = h()
-        try:
-            data = await read_json(request, settings.max_body_bytes)
-        except OverflowError:
-            return await too_large()
-        except InvalidSubmission as exc:
-            return errors(exc)
+        data, refused = await body(request)
+        if refused:
+            return refused
         if not e.ready.is_set():
             await e.ready.wait()
         if e.load_error:
@@ -157,29 +164,19 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         return JSONResponse(result.model_dump(mode="json"))
 
     async def combine(request: Request) -> JSONResponse:
-        try:
-            data = await read_json(request, settings.max_body_bytes)
-        except OverflowError:
-            return await too_large()
-        except InvalidSubmission as exc:
-            return errors(exc)
+        data, refused = await body(request)
+        if refused:
+            return refused
         if not isinstance(data, dict) or not isinstance(data.get("local_result"), dict):
             return errors(InvalidSubmission.one("local_result", "must be a ScoreResult object"))
         ai_partial = data.get("ai_partial")
-        try:
-            hybrid = importlib.import_module("scoring.ai.hybrid")
-        except ModuleNotFoundError:
-            return JSONResponse(data["local_result"])
         return JSONResponse(hybrid.combine(data["local_result"], ai_partial if isinstance(ai_partial, dict) else None,
                                            settings))
 
     async def assess(request: Request) -> JSONResponse:
-        try:
-            data = await read_json(request, settings.max_body_bytes)
-        except OverflowError:
-            return await too_large()
-        except InvalidSubmission as exc:
-            return errors(exc)
+        data, refused = await body(request)
+        if refused:
+            return refused
         if not isinstance(data, dict) or not isinstance(data.get("items"), list) or not data["items"]:
             return errors(InvalidSubmission.one("items", "must be a non-empty list of item results"))
         from scoring import skills
