@@ -142,7 +142,7 @@ async def score(submission: dict, **kw) -> dict:
 
 
 async def hybrid_score(submission: dict, **kw) -> dict:
-    """Local and AI scoring combined in one engine call (H5's /ai/hybrid_score); plain /score when the
+    """Local and AI scoring combined in one engine call (the AI extension's /ai/hybrid_score); plain /score when the
     engine has no AI routes."""
     try:
         return await call("POST", "/ai/hybrid_score", json=submission, **kw)

@@ -81,7 +81,7 @@ def local_source(kind: str) -> str:
 
 
 def ai_step_present() -> bool:
-    """The AI step (H5) emits a partial for every submission (scored, skipped or not configured), so
+    """The AI step emits a partial for every submission (scored, skipped or not configured), so
     the aggregator waits for it only when it is deployed."""
     return (ROOT / "steps" / "ai_score_step.py").exists()
 
