@@ -114,6 +114,58 @@ def quantile_cuts(latent: np.ndarray, target_levels: np.ndarray, max_score: int)
     return [round(c, 4) for c in cuts]
 
 
+def share_bounds(target_levels: np.ndarray, max_score: int, lo: float = 2 / 3, hi: float = 1.5,
+                 floor: float = 0.01) -> list[tuple[float, float]]:
+    """Allowed share of each integer score: between `lo` and `hi` times the human share (at least up to
+    `floor` for levels the humans hardly use), so the scores keep a human-like spread."""
+    out = []
+    for k in range(max_score + 1):
+        h = float(np.mean(target_levels == k))
+        out.append((lo * h, max(hi * h, floor)))
+    return out
+
+
+def optimised_shares(cv_latent: np.ndarray, y: np.ndarray, target_levels: np.ndarray, max_score: int,
+                     step: float = 0.025, passes: int = 3) -> list[float]:
+    """Cumulative shares p_1 < ... < p_max (cut k at the latent's p_k quantile) that maximise the Pearson r
+    of the integer score with the human score `y` on out-of-fold latents, each level's share kept within
+    `share_bounds`. Coordinate ascent from the human shares (the quantile-matched cuts)."""
+    bounds = share_bounds(target_levels, max_score)
+    p = [float(np.mean(target_levels < k)) for k in range(1, max_score + 1)]
+    order = np.sort(cv_latent)
+
+    def score(ps: list[float]) -> float:
+        cuts = [order[min(int(q * len(order)), len(order) - 1)] if 0 < q < 1 else (order[0] - 1 if q <= 0 else order[-1] + 1) for q in ps]
+        ints = np.searchsorted(np.asarray(cuts), cv_latent, side="right")
+        shares = np.bincount(ints, minlength=max_score + 1) / len(ints)
+        if any(not (b[0] - 1e-9 <= s <= b[1] + 1e-9) for s, b in zip(shares, bounds)):
+            return -np.inf
+        return pearson(ints, y)
+
+    best = score(p)
+    if not np.isfinite(best):
+        return p
+    for _ in range(passes):
+        improved = False
+        for k in range(max_score):
+            lo = p[k - 1] if k > 0 else 0.0
+            hi = p[k + 1] if k + 1 < max_score else 1.0
+            for q in np.arange(lo, hi + 1e-9, step / 2 if max_score > 2 else step):
+                trial = p[:k] + [float(q)] + p[k + 1:]
+                s = score(trial)
+                if s > best + 1e-6:
+                    best, p, improved = s, trial, True
+        if not improved:
+            break
+    return [round(q, 4) for q in p]
+
+
+def share_cuts(latent: np.ndarray, shares: Sequence[float]) -> list[float]:
+    """Cut-points at the latent's quantiles for the cumulative shares."""
+    return [round(float(np.quantile(latent, q)) if 0 < q < 1 else (float(latent.min()) - 1e-6 if q <= 0 else float(latent.max()) + 1e-6), 4)
+            for q in shares]
+
+
 def kfold_indices(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
     idx = np.random.default_rng(seed).permutation(n)
     return [idx[i::k] for i in range(k)]
