@@ -11,10 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
+import os
 import time
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765  # Settings.engine_host / engine_port defaults
+
+
+def env_url() -> str:
+    """The engine address from the environment alone (ENGINE_URL, else ENGINE_HOST/ENGINE_PORT), as
+    Settings.engine_base_url computes it: for the API steps, which skip loading Settings. Motia loads
+    `.env` into the environment its step processes inherit."""
+    env = os.environ
+    return env.get("ENGINE_URL") or f"http://{env.get('ENGINE_HOST') or DEFAULT_HOST}:{env.get('ENGINE_PORT') or DEFAULT_PORT}"
 
 
 def params(settings=None) -> dict:

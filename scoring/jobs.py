@@ -91,14 +91,16 @@ def expected_sources(kind: str) -> list[str]:
 
 
 def new_job(job_id: str, submission: dict, *, ttl_s: int, batch_id: Optional[str] = None,
-            workflow_id: Optional[str] = None, index: Optional[int] = None, engine: Optional[dict] = None) -> dict:
+            workflow_id: Optional[str] = None, index: Optional[int] = None, engine: Optional[dict] = None,
+            ai_plan: Optional[dict] = None) -> dict:
     kind = submission_kind(submission)
     t = now()
     return {"job_id": job_id, "status": "queued", "item_type": submission.get("item_type"), "kind": kind,
             "expected": expected_sources(kind), "attempts": 1, "created_at": t, "updated_at": t,
             "last_attempt_at": t, "expires_at": t + ttl_s, "batch_id": batch_id, "workflow_id": workflow_id,
             "index": index, "result": None, "error": None, "timings_ms": {},
-            "engine": engine}  # engine_client.params(): steps call the engine without loading Settings
+            "engine": engine,  # engine_client.params(): steps call the engine without loading Settings
+            "ai_plan": ai_plan}  # the AI partial when it was already decided at accept time (POST /accept)
 
 
 async def get(ctx, group: str, key: str) -> Optional[dict]:
@@ -106,11 +108,11 @@ async def get(ctx, group: str, key: str) -> Optional[dict]:
 
 
 async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workflow_id=None, index=None,
-                     engine: Optional[dict] = None) -> dict:
+                     engine: Optional[dict] = None, ai_plan: Optional[dict] = None) -> dict:
     """Store the submission and its job record, index it as active, publish 'queued' on the stream."""
     job_id = new_id("job")
     job = new_job(job_id, submission, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=index,
-                  engine=engine)
+                  engine=engine, ai_plan=ai_plan)
     await ctx.state.set(SUBMISSIONS, job_id, submission)
     await ctx.state.set(JOBS, job_id, job)
     await ctx.state.set(ACTIVE, job_id, {"job_id": job_id, "since": job["created_at"]})
@@ -225,6 +227,14 @@ def public_job(job: dict, parts: dict[str, dict]) -> dict:
 
 def ready_to_finish(job: dict, parts: dict[str, dict]) -> bool:
     return all(parts.get(s, {}).get("status") in PARTIAL_DONE for s in job.get("expected") or [])
+
+
+async def aggregator_needed(ctx, job: dict) -> bool:
+    """Whether a step that has just stored a partial *without a score* (skipped, not configured) must
+    emit score.partial. Only when every expected partial is now done: otherwise a source still working
+    stores its partial later, sees this one, and its own event lets the aggregator finish. Saves one
+    Aggregator process per text submission (Motia 0.17 starts a process per step call)."""
+    return ready_to_finish(job, await partials(ctx, job["job_id"]))
 
 
 def timings(job: dict, parts: dict[str, dict], finished_at: float) -> dict:

@@ -5,6 +5,8 @@ loopback (`scoring/engine_client.py`). Routes:
 
   GET  /health   status (loading | ok | error), loaded models and load times, version, rule version
   POST /score    submission JSON -> ScoreResult JSON; 422 {"errors": [{"field", "message"}]}; 413 too big
+  POST /accept   {"submissions": [...]} -> per submission {"errors": [...]} or {"ai_plan": AI partial | null},
+                 plus the job settings (TTL, engine params): validation for the API steps, which stay light
   POST /combine  {"local_result", "ai_partial"} -> final result (scoring.ai.hybrid.combine, else local)
   POST /assess   {"items": [ScoreResult | {item_type, score, max_score}]} -> skill/overall estimate
   + the routes of scoring/speech/http.py (audio upload, transcription) and scoring/ai/http.py (AI scoring)
@@ -31,11 +33,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from scoring import engine_client, jobs_api
 from scoring.ai import hybrid
 from scoring.catalogue import CATALOGUE
 from scoring.engine import Engine
 from scoring.jobs import version
-from scoring.models import InvalidSubmission, refuse_local_paths
+from scoring.models import InvalidSubmission, Submission, refuse_local_paths
 from scoring.registry import LOADERS, SCORERS
 from scoring.settings import Settings, get_settings
 
@@ -163,6 +166,24 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         e.scored += 1
         return JSONResponse(result.model_dump(mode="json"))
 
+    def ai_plan(raw: dict) -> Optional[dict]:
+        try:
+            from scoring.ai.http import get_service
+        except ImportError:
+            return None
+        return get_service().plan(Submission.parse(raw))
+
+    async def accept(request: Request) -> JSONResponse:
+        data, refused = await body(request)
+        if refused:
+            return refused
+        items = data.get("submissions") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return errors(InvalidSubmission.one("submissions", "must be a list of submissions"))
+        results = [{"errors": errs} if (errs := jobs_api.validate(raw)) else {"ai_plan": ai_plan(raw)} for raw in items]
+        return JSONResponse({"results": results, "job_ttl_s": settings.job_ttl_s,
+                             "engine": engine_client.params(settings)})
+
     async def combine(request: Request) -> JSONResponse:
         data, refused = await body(request)
         if refused:
@@ -196,6 +217,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         task.cancel()
 
     routes = [Route("/health", health, methods=["GET"]), Route("/score", score, methods=["POST"]),
+              Route("/accept", accept, methods=["POST"]),
               Route("/combine", combine, methods=["POST"]), Route("/assess", assess, methods=["POST"]), *ext_routes]
     async def crashed(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s: %s", request.url.path, traceback.format_exc())

@@ -1,6 +1,7 @@
 """Every setting of the service, read from the environment (and `.env`) in one place.
 
-`.env.example` lists the same names. Nothing else in the code reads os.environ."""
+`.env.example` lists the same names. Nothing else in the code reads os.environ, except
+`engine_client.env_url` (the engine address, for the API steps that skip loading this module)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,13 +10,15 @@ from typing import Literal, Optional
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scoring import engine_client
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # engine process (long-lived, holds the models; steps call it over loopback)
-    engine_host: str = "127.0.0.1"
-    engine_port: int = 8765
+    engine_host: str = engine_client.DEFAULT_HOST
+    engine_port: int = engine_client.DEFAULT_PORT
     engine_url: Optional[str] = None  # default http://{engine_host}:{engine_port}
     engine_preload: bool = True  # load every model at engine start
     engine_timeout_s: float = 60.0

@@ -49,11 +49,17 @@ async def handler(data, context):
         context.logger.info("ai: no open job", {"job_id": job_id})
         return
     parts = await jobs.partials(context, job_id)
-    if parts.get("ai", {}).get("status") in jobs.PARTIAL_DONE:
-        return  # already recorded (a duplicate or later event)
+    if parts.get("ai", {}).get("status") in jobs.PARTIAL_DONE:  # already recorded (a duplicate or a retry):
+        if jobs.ready_to_finish(job, parts):  # make sure the aggregator hears of it (idempotent there)
+            await emit_partial(context, job_id, parts["ai"]["status"])
+        return
+    plan = job.get("ai_plan")
+    if plan:  # decided when the submission was accepted (policy, or no provider): nothing to ask
+        return await record(context, job, STEP_STATUS.get(plan.get("status"), "skipped"), t0,
+                            reason=plan.get("reason"), result=plan)
     submission = await jobs.get(context, jobs.SUBMISSIONS, job_id)
     if submission is None:
-        return await record(context, job_id, "failed", t0, reason="submission not found in state")
+        return await record(context, job, "failed", t0, reason="submission not found in state")
     transcript = None
     waiting = False
     if job.get("kind") == "audio":
@@ -66,10 +72,10 @@ async def handler(data, context):
         engine = job.get("engine") or engine_client.params()
         ai = await engine_client.call("POST", "/ai/score", json=body, timeout=ai_deadline_s(engine) + 10, engine=engine)
     except engine_client.EngineRejected as e:
-        return await record(context, job_id, "failed", t0, reason=f"engine rejected the AI request: {e.errors}")
+        return await record(context, job, "failed", t0, reason=f"engine rejected the AI request: {e.errors}")
     except engine_client.EngineUnavailable as e:
         await jobs.observe(context, f"{job_id}:ai:engine", kind="engine_failure", step="AiScorer")
-        return await record(context, job_id, "failed", t0, reason=f"engine unavailable: {e}")
+        return await record(context, job, "failed", t0, reason=f"engine unavailable: {e}")
     engine_ms = round((time.perf_counter() - e0) * 1000, 1)
     if ai.get("status") == "pending":
         context.logger.info("ai: waiting for the transcript", {"job_id": job_id})
@@ -77,7 +83,7 @@ async def handler(data, context):
     status = STEP_STATUS.get(ai.get("status"), "skipped")
     if status == "failed":
         await jobs.observe(context, f"{job_id}:ai:failure", kind="ai_failure", reason=_failure_kind(ai))
-    await record(context, job_id, status, t0, reason=ai.get("reason"), result=ai, engine_ms=engine_ms)
+    await record(context, job, status, t0, reason=ai.get("reason"), result=ai, engine_ms=engine_ms)
 
 
 def ai_deadline_s(engine: dict) -> float:
@@ -90,11 +96,19 @@ def _failure_kind(ai: dict) -> str:
     return kinds[-1] if kinds else "unknown"
 
 
-async def record(context, job_id: str, status: str, t0: float, **fields) -> None:
+async def record(context, job: dict, status: str, t0: float, **fields) -> None:
+    """Store the AI partial, then tell the aggregator: always for a score or a failure; for a partial
+    without a score (skipped, not configured) only when it is the last one the job waits for."""
+    job_id = job["job_id"]
     step_ms = round((time.perf_counter() - t0) * 1000, 1)
     fields = {k: v for k, v in fields.items() if v is not None}
     await jobs.put_partial(context, job_id, "ai", status, step_ms=step_ms, **fields)
     await jobs.observe(context, f"{job_id}:ai", kind="step", step="AiScorer", status=status, seconds=step_ms / 1000,
                        engine_seconds=(fields["engine_ms"] / 1000) if "engine_ms" in fields else None)
     context.logger.info("ai partial", {"job_id": job_id, "status": status, "reason": fields.get("reason")})
+    if status in ("completed", "failed") or await jobs.aggregator_needed(context, job):
+        await emit_partial(context, job_id, status)
+
+
+async def emit_partial(context, job_id: str, status: str) -> None:
     await context.emit({"topic": "score.partial", "data": {"job_id": job_id, "source": "ai", "status": status}})

@@ -22,11 +22,10 @@ async def handler(req, context):
     if error:
         return error
     batch_id = jobs.new_id("batch")
-    accepted, rejected = await accept_many(context, items, key="submissions", settings=settings,
-                                           mode="batch", batch_id=batch_id)
+    accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="batch", batch_id=batch_id)
     if not accepted:
         return field_errors(422, [e for r in rejected for e in r["errors"]])
     await context.state.set(jobs.BATCHES, batch_id, {"batch_id": batch_id, "job_ids": [a["job_id"] for a in accepted],
                                                      "rejected": rejected, "created_at": jobs.now()})
-    await jobs.schedule_expiry(context, jobs.now() + settings.job_ttl_s, group=jobs.BATCHES, key=batch_id)
+    await jobs.schedule_expiry(context, jobs.now() + checked["job_ttl_s"], group=jobs.BATCHES, key=batch_id)
     return reply(202, {"batch_id": batch_id, "accepted": len(accepted), "rejected": rejected, "jobs": accepted})

@@ -22,7 +22,7 @@ async def handler(req, context):
     settings = get_settings()
     body = req.get("body")
     if settings.score_mode == "async":
-        return await accept_one(context, body, settings=settings, mode="score")
+        return await accept_one(context, body, mode="score")
     if not isinstance(body, dict):
         return bad("body", "must be a JSON object", 422)
     t0 = time.perf_counter()

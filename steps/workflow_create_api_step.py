@@ -25,18 +25,13 @@ async def handler(req, context):
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         return bad("name", "must be a string of at most 200 characters", 422)
     workflow_id = jobs.new_id("wf")
-    # validate everything first: a practice test is all or nothing
-    from scoring.jobs_api import validate
-    errors = [e for i, raw in enumerate(items) for e in validate(raw, prefix=f"submissions.{i}.")[1]]
-    if errors:
-        return field_errors(422, errors)
-    await context.state.set(jobs.WORKFLOWS, workflow_id, {"workflow_id": workflow_id, "name": name, "job_ids": [],
-                                                          "created_at": jobs.now(), "assessment": None})
-    accepted, _ = await accept_many(context, items, key="submissions", settings=settings, mode="workflow",
-                                    workflow_id=workflow_id)
+    accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="workflow",
+                                                    workflow_id=workflow_id, all_or_nothing=True)
+    if rejected:
+        return field_errors(422, [e for r in rejected for e in r["errors"]])
     record = {"workflow_id": workflow_id, "name": name, "job_ids": [a["job_id"] for a in accepted],
               "created_at": jobs.now(), "assessment": None}
     await context.state.set(jobs.WORKFLOWS, workflow_id, record)
-    await jobs.schedule_expiry(context, jobs.now() + settings.job_ttl_s, group=jobs.WORKFLOWS, key=workflow_id)
+    await jobs.schedule_expiry(context, jobs.now() + checked["job_ttl_s"], group=jobs.WORKFLOWS, key=workflow_id)
     return reply(201, {**record, "jobs": accepted, "status_url": f"/workflow/{workflow_id}",
                        "stream_url": f"/workflow/{workflow_id}/stream"}, {"Location": f"/workflow/{workflow_id}"})

@@ -141,3 +141,30 @@ def _no_wait(call):
     async def wrapped(method, path, **kw):
         return await call(method, path, **{**kw, "wait_s": 0.1})
     return wrapped
+
+
+def test_plan_decided_at_accept_time_needs_no_engine_call(monkeypatch):
+    """No provider configured: POST /accept decided the AI partial already; the step records it without
+    calling the engine, and tells the aggregator only when no other partial is still coming."""
+    from scoring.models import Submission
+
+    async def no_engine(*a, **kw):
+        raise AssertionError("the engine must not be called")
+
+    monkeypatch.setattr(step.engine_client, "call", no_engine)
+    plan = AiService(settings()).plan(Submission.parse(SWT))
+    assert plan["status"] == "not_configured" and "VERCEL_AI_GATEWAY_KEY" in plan["reason"]
+    ctx = Context()
+    first = asyncio.run(jobs.create_job(ctx, SWT, ttl_s=60, ai_plan=plan))["job_id"]
+    asyncio.run(step.handler({"job_id": first}, ctx))
+    assert ai_partial(ctx, first)["status"] == "not_configured"
+    assert ctx.emitted == []  # the local scorer is still working: its own score.partial finishes the job
+    asyncio.run(jobs.put_partial(ctx, first, "nlp", "completed", result={"score": 1}))
+    asyncio.run(step.handler({"job_id": first}, ctx))  # a redelivery once all is done: the aggregator hears of it
+    assert [e["data"]["status"] for e in ctx.emitted] == ["not_configured"]
+
+    ctx = Context()
+    last = asyncio.run(jobs.create_job(ctx, SWT, ttl_s=60, ai_plan=plan))["job_id"]
+    asyncio.run(jobs.put_partial(ctx, last, "nlp", "completed", result={"score": 1}))
+    asyncio.run(step.handler({"job_id": last}, ctx))  # the last partial: it must wake the aggregator
+    assert ctx.emitted == [{"topic": "score.partial", "data": {"job_id": last, "source": "ai", "status": "not_configured"}}]

@@ -64,10 +64,24 @@ def test_local_audio_paths_are_refused_over_http(api, tmp_path):
 
 
 def test_api_steps_refuse_local_audio_paths():
-    from scoring.jobs_api import validate
-    sub, errors = validate({"item_type": "read_aloud", "item": {"reference_text": "a b"},
-                            "response": {"audio_path": "/etc/passwd"}}, prefix="submissions.3.")
-    assert sub is None and [e["field"] for e in errors] == ["submissions.3.response.audio_path"]
+    from scoring.jobs_api import prefixed, validate
+    errors = validate({"item_type": "read_aloud", "item": {"reference_text": "a b"},
+                       "response": {"audio_path": "/etc/passwd"}})
+    assert [e["field"] for e in prefixed(errors, "submissions.3.")] == ["submissions.3.response.audio_path"]
+
+
+def test_accept_validates_for_the_api_steps_and_decides_the_ai_partial(api):
+    """POST /accept: what the light API steps ask instead of loading pydantic themselves."""
+    bad_audio = {"item_type": "read_aloud", "item": {"reference_text": "a b"}, "response": {"audio_path": "/etc/passwd"}}
+    r = api.post("/accept", json={"submissions": [WFD, bad_audio, {"item_type": "x"}]})
+    assert r.status_code == 200
+    out = r.json()
+    ok, bad_path, unknown = out["results"]
+    assert "errors" not in ok and ok["ai_plan"]["status"] in ("off", "skipped")  # objective item: never an AI
+    assert [e["field"] for e in bad_path["errors"]] == ["response.audio_path"]
+    assert unknown["errors"][0]["field"] == "item_type"
+    assert out["job_ttl_s"] > 0 and out["engine"]["timeout_s"] > 0
+    assert api.post("/accept", json={"submissions": "no"}).status_code == 422
 
 
 def test_too_large_is_413(api):

@@ -257,10 +257,24 @@ def test_engine_calling_steps_do_not_load_pydantic():
     assert out.stdout.strip() == "[]", out.stderr
 
 
+def test_api_step_validating_in_the_engine_loads_no_pydantic(engine_env):
+    """POST /score_async in a step process like Motia's: the engine validates, so neither pydantic nor
+    Settings is imported (each is ~0.05-0.1 CPU-s on every request)."""
+    import subprocess
+    import sys
+    code = ("import asyncio, sys, importlib.util; sys.path.insert(0, 'tests'); from conftest import FakeContext, load_step;"
+            "s = load_step('steps/score_async_api_step.py'); body = " + repr(WFD) + ";"
+            "r = asyncio.run(s.handler({'body': body}, FakeContext()));"
+            "print(r['status'], [m for m in ('pydantic', 'pydantic_settings') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=jobs.ROOT, timeout=60)
+    assert out.stdout.strip() == "202 []", out.stderr
+
+
 def test_accepted_job_carries_engine_params(ctx, engine_env):
     job_id = run(score_async.handler({"body": WFD}, ctx))["body"]["job_id"]
     job = run(jobs.get(ctx, jobs.JOBS, job_id))
     assert job["engine"]["url"] == engine_env.url and job["engine"]["timeout_s"] > 0
+    assert job["ai_plan"]["status"] in ("off", "skipped")  # decided by the engine at accept time: objective item
     assert "engine" not in run(get_job.handler({"pathParams": {"job_id": job_id}}, ctx))["body"]
 
 

@@ -22,6 +22,7 @@ def test_motia_and_every_plugin_pinned_exactly():
 
 @pytest.mark.parametrize("patch,target,marker", [
     ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/server.mjs", "main.__motiaWrapped"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/socket-server.mjs", "snapshotTimestamp"),
     ("motia+0.17.6-beta.187.patch", "node_modules/motia/dist/install.mjs", "MOTIA_INSTALL_LAMBDA"),
 ])
 def test_patches_exist_and_are_applied(patch, target, marker):

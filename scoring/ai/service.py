@@ -61,6 +61,17 @@ class AiService:
             out["submission_id"] = req.submission_id
         return out
 
+    def plan(self, sub: Submission) -> Optional[dict[str, Any]]:
+        """The AI partial when it is already decided before anything is scored (policy, item type, no
+        provider configured), else None (the AI step asks /ai/score once the local result or transcript
+        exists). Used when a submission is accepted, so the AI step need not call the engine at all."""
+        out = self._decide(sub, AiScoreRequest(submission={}, await_transcript=True))
+        if out is None or out["status"] == "pending":
+            return None
+        self.blocked[out["status"]] = self.blocked.get(out["status"], 0) + 1
+        out["item_type"] = sub.item_type
+        return out
+
     def _decide(self, sub: Submission, req: AiScoreRequest) -> Optional[dict[str, Any]]:
         block = policy_block(self.settings, sub)
         if block is not None:
