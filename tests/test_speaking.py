@@ -209,3 +209,42 @@ def test_rs_and_ra_rules_on_random_omissions(keep, n_fillers):
         assert rs_c == 1
     else:
         assert rs_c == 0
+
+
+# ------------------------------------------------------------------ model value -> integer 0-5 (cut-points)
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=5, max_size=5), st.floats(-20, 20), st.floats(-20, 20))
+def test_cut_point_mapping_is_monotone_and_in_range(raw, a, b):
+    from scoring.speech.calibration import to_score
+    model = {"cuts": sorted(raw)}
+    lo, hi = sorted((a, b))
+    s_lo, s_hi = to_score(lo, model), to_score(hi, model)
+    assert 0 <= s_lo <= s_hi <= 5
+    assert to_score(-1e9, model) == 0 and to_score(1e9, model) == 5
+    assert to_score(lo, {}) == min(max(round(lo), 0), 5)  # no cuts: the model value rounded
+
+
+def test_stored_cut_points_are_monotone():
+    from scoring.speech import calibration
+    cal = calibration.load()
+    for trait in ("fluency", "pronunciation"):
+        cuts = cal[trait]["model"]["cuts"]
+        assert len(cuts) == 5 and cuts == sorted(cuts)
+        assert all(calibration.to_score(c, cal[trait]["model"]) >= k for k, c in enumerate(cuts, 1))
+
+
+def test_cut_points_are_applied_and_rule_caps_still_apply(monkeypatch):
+    import copy
+    from scoring.speech import calibration, fluency
+    cal = copy.deepcopy(calibration.load())
+    words = lambda pauses=None: [Spoken(w["word"], w["start"], w["end"]) for w in timed(REF, pauses=pauses)]
+    cal["fluency"]["model"]["cuts"] = [-100, -99, -98, -97, -96]  # every model value maps to 5 ...
+    monkeypatch.setattr(calibration, "load", lambda: cal)
+    assert fluency.score(words()).score == 5
+    assert fluency.score(words({5: 1.6})).score <= 2  # ... but one long pause still caps at 2
+    fill = [Spoken(w, 0.2 + 0.38 * i, 0.5 + 0.38 * i) for i, w in enumerate("the quick um brown uh fox er jumps".split())]
+    assert fluency.score(fill).score <= 3  # fillers: disfluency cap
+    cal["fluency"]["model"]["cuts"] = [96, 97, 98, 99, 100]  # ... and to 0
+    r = fluency.score(words())
+    assert r.score == 0 and r.evidence["model_value"] < 96

@@ -4,7 +4,8 @@ Features (all from the timed words between the first and the last spoken word):
 - rate_wps: words per second of speaking time (fillers not counted);
 - pauses: silent gaps >= pause_min_s; hesitation pauses >= hesitation_pause_s; long pauses >=
   long_pause_s; pause_ratio: silent share of the speaking time; mean_run: words per pause-free run;
-- events: fillers + repetitions + false starts + hesitation pauses (see scoring.speech.words).
+- events: fillers + repetitions + false starts + hesitation pauses (see scoring.speech.words);
+  hesitations_scaled: hesitation pauses per `events_window_s` of speech (the count for shorter answers).
 
 Descriptor rule (catalogue oral_fluency_0_5), with events counted per `events_window_s` and long
 pauses per `long_pause_window_s` for longer answers:
@@ -13,7 +14,8 @@ pauses per `long_pause_window_s` for longer answers:
   2 one long pause, or more than three events;  3 more than one event;  4 one event;  5 none;
   speech slower than slow_rate_wps caps at 3 ("acceptable speed"), slower than staccato_rate_wps at 2.
 The score is the calibrated linear model over these features (`fluency.model` in
-speech_calibration.json), rounded and clipped to 0-5, and never above the long-pause cap the
+speech_calibration.json) mapped to 0-5 by the model's cut-points (`model.cuts`, chosen by nested
+cross-validation; see calibration.to_score), and never above the long-pause cap the
 descriptors set (no long pause: 5; one: 2; two: 1; more: 0) or the disfluency cap (fillers,
 repetitions and false starts: none 5; one 4; more than one 3; more than three 2)."""
 from __future__ import annotations
@@ -59,7 +61,7 @@ def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]
     n_rep = sum(1 for d in dis if d.kind == "repetition")
     n_fs = sum(1 for d in dis if d.kind == "false_start")
     events = n_fill + n_rep + n_fs + len(hes)
-    ev_scaled = events * p["events_window_s"] / max(p["events_window_s"], span)
+    ev_scaled = per_window(events, span, p)
     long_scaled = len(long_) * p["long_pause_window_s"] / max(p["long_pause_window_s"], span)
     rate = n_words / max(span - sum(e - s for s, e in long_), 1e-3)
     mean_run = n_words / (len(gaps) + 1)
@@ -68,6 +70,7 @@ def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]
          "pause_ratio": round(silent / span, 4), "mean_run": round(mean_run, 3),
          "fillers": n_fill, "repetitions": n_rep, "false_starts": n_fs, "events": events,
          "events_scaled": round(ev_scaled, 3), "long_pauses_scaled": round(long_scaled, 3),
+         "hesitations_scaled": round(per_window(len(hes), span, p), 3),
          "events_per_word": round(events / max(n_words, 1), 4)}
     expected = len(reference) or n_words  # words the answer should hold (the reference for RA/RS)
     f["sec_per_word"] = round(span / max(expected, 1), 4)
@@ -79,6 +82,11 @@ def features(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]
     return f
 
 
+def per_window(n: float, span: float, p: dict) -> float:
+    """A count per `events_window_s` of speech (the count itself for shorter answers)."""
+    return n * p["events_window_s"] / max(p["events_window_s"], span)
+
+
 def long_pause_cap(long_scaled: float) -> int:
     n = round(long_scaled)
     return 5 if n == 0 else 2 if n == 1 else 1 if n == 2 else 0
@@ -87,7 +95,7 @@ def long_pause_cap(long_scaled: float) -> int:
 def disfluency_cap(n: int, span: float, p: dict) -> int:
     """Descriptor cap from fillers, repetitions and false starts (per events_window_s of speech):
     none 5; one 4; more than one 3; more than three 2."""
-    x = n * p["events_window_s"] / max(p["events_window_s"], span)
+    x = per_window(n, span, p)
     return 5 if x < 0.5 else 4 if x < 1.5 else 3 if x <= 3.5 else 2
 
 
@@ -127,7 +135,7 @@ def score(words: list[Spoken], pauses: Optional[Sequence[tuple[float, float]]] =
         return TraitResult(score=0, max=mx, evidence={"n_words": 0, "source": source},
                            feedback="Oral fluency 0: no words were recognised.")
     pred = calibration.linear(cal["model"], f)
-    s = int(min(max(round(pred), 0), mx, f["long_pause_cap"], f["disfluency_cap"]))
+    s = int(min(calibration.to_score(pred, cal["model"], mx), f["long_pause_cap"], f["disfluency_cap"]))
     findings = findings_for(f)
     public = {k: v for k, v in f.items() if not k.startswith("_")}
     public.update({"model_value": round(pred, 3), "source": source,

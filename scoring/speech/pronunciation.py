@@ -8,7 +8,8 @@ left out.
 
 Features: mean_gop (mean word GOP, <= 0), bad_word_share (share of words with GOP below
 `bad_word_gop`), asr_confidence (mean word probability from the recogniser).
-Score = the linear model `pronunciation.model` in speech_calibration.json, rounded, clipped to 0-5.
+Score = the linear model `pronunciation.model` in speech_calibration.json, mapped to 0-5 by the
+model's cut-points (`model.cuts`; calibration.to_score).
 Findings: each word below `bad_word_gop` (`mispronounced_word`, with its time and worst phone)."""
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def score(sp: Any, reference: Optional[str], resources: Any) -> TraitResult:
         sil = sum(b - a for a, b in gaps if b - a >= pmin)
         f["pause_ratio"] = round(sil / max(t1 - t0, 1e-3), 4)
     pred = calibration.linear(p["model"], f)
-    s = int(min(max(round(pred), 0), 5))
+    s = calibration.to_score(pred, p["model"], 5)
     findings = []
     for w in res.words:
         if w.gop < p["bad_word_gop"]:
