@@ -153,7 +153,9 @@ def step_process_start(repeat=5):
     for label, code in {"python -c pass": "pass",
                         "light step (scoring.jobs)": "import asyncio, json; import scoring.jobs",
                         "engine-calling step (scoring.jobs_steps: stdlib HTTP client)": "import asyncio, json; import scoring.jobs_steps",
-                        "API step validating (scoring.jobs_api: pydantic models)": "import asyncio, json; import scoring.jobs_api, scoring.settings"}.items():
+                        "API step (scoring.jobs_api: the engine validates)": "import asyncio, json; import scoring.jobs_api",
+                        "API step validating itself (engine down: pydantic models + Settings)":
+                            "import asyncio, json; import scoring.jobs_api, scoring.models, scoring.settings"}.items():
         ts = []
         for _ in range(repeat):
             t0 = time.perf_counter()
