@@ -78,6 +78,45 @@ def test_grammar_rules(parser):
     assert grammar.check(clean, parser(clean), linter).errors == []
 
 
+@pytest.mark.parametrize("text,flagged", [
+    ("Every students need help.", "students"),
+    ("These problem is serious.", "problem"),
+    ("It can makes people happy.", "makes"),
+    ("We should to go now.", "to"),
+    ("They didn't went home.", "went"),
+    ("This is more easier for me.", "more"),
+    ("I need some informations about it.", "informations"),
+    ("Others people disagree with me.", "Others"),
+    ("I have finish my homework.", "finish"),
+    ("There is many problems in the city.", "is"),
+    ("Is important to study every day.", "Is"),
+    ("We will discuss about the plan.", "discuss about"),
+])
+def test_learner_error_rules(parser, text, flagged):
+    found = grammar.learner_errors(parser(text), text)
+    assert flagged in {text[f.start:f.end] for f in found}, [f.message for f in found]
+    assert all(f.kind == "grammar" for f in found)
+
+
+@pytest.mark.parametrize("text", [
+    "Every student needs help.", "These problems are serious.", "It can make people happy.", "They didn't go home.",
+    "This is easier for me.", "I need some information about it.", "Other people disagree with me.",
+    "I have finished my homework.", "There are many problems in the city.", "Is it important to study?",
+    "A few students came. A lot of people agree.", "We ought to go now.", "I look forward to meeting you.",
+])
+def test_learner_error_rules_leave_correct_text_alone(parser, text):
+    assert grammar.learner_errors(parser(text), text) == []
+
+
+def test_unusual_pairs_and_ing_forms(parser):
+    bigrams = vocabulary.load_bigrams()
+    odd = vocabulary.phraseology(parser("People is go to school for take good career and they is happy."), bigrams)
+    usual = vocabulary.phraseology(parser("People go to school to get a good job and they are happy."), bigrams)
+    assert odd["unusual_pair_ratio"] > usual["unusual_pair_ratio"]
+    text = "By improving their skills, people living in cities are finding better jobs."
+    assert coherence.features(text, parser(text), 12)["ing_forms_per_100w"] == pytest.approx(100 * 3 / 12, abs=0.01)
+
+
 def test_comma_splice_is_a_run_on(parser):
     text = "I went home early, it was very late."
     rep = grammar.check(text, parser(text), grammar.load_linter())

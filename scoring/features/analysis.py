@@ -154,6 +154,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
 
 
 SUMMARY_LENGTH_CAP = 50  # words: room for every key idea; longer summaries earn no more for length
+ESSAY_LENGTH_CAP = 300  # words: the writing-level model counts length up to the PTE essay's maximum
 
 
 # counts and rates whose effect on human scores flattens out: the models use log(1 + x)
@@ -163,8 +164,10 @@ LOG_FEATURES = ("errors_per_100w", "spelling_per_100w", "grammar_per_100w", "mec
 
 def add_derived(f: dict[str, float]) -> dict[str, float]:
     """Features derived from others (also applied to cached features by bench/calibrate.py):
-    `log_words_capped` = log(1 + min(words, 50)) and `log_<x>` = log(1 + x) for LOG_FEATURES."""
+    `log_words_capped` = log(1 + min(words, 50)), `log_words_cap300` = log(1 + min(words, 300)) and
+    `log_<x>` = log(1 + x) for LOG_FEATURES."""
     f["log_words_capped"] = round(math.log1p(min(f["n_words"], SUMMARY_LENGTH_CAP)), 4)
+    f["log_words_cap300"] = round(math.log1p(min(f["n_words"], ESSAY_LENGTH_CAP)), 4)
     for k in LOG_FEATURES:
         f["log_" + k] = round(math.log1p(max(f.get(k, 0.0), 0.0)), 4)
     return f

@@ -1,5 +1,7 @@
 """Development, structure and coherence: paragraphing, connectives by type, sentence-to-sentence
-lexical cohesion (content-lemma overlap of adjacent sentences), repetition, sentence complexity."""
+lexical cohesion (content-lemma overlap of adjacent sentences), repetition, sentence complexity
+(subordinate clauses per sentence; `ing_forms_per_100w`: -ing verb forms (gerunds and participles,
+`by improving`, `people living in`) per 100 words, a sign of more varied syntax)."""
 from __future__ import annotations
 
 import re
@@ -59,6 +61,7 @@ def features(text: str, doc: Any, n_words: int) -> dict[str, float]:
     rep_tri = (1 - len(set(trigrams)) / len(trigrams)) if trigrams else 0.0
     adj = adjacent_overlap(doc)
     clauses = sum(1 for t in doc if t.dep_ in SUBORDINATE_DEPS)
+    ing = sum(1 for t in doc if t.tag_ == "VBG")
     return {
         "n_paragraphs": float(len(paras)),
         "n_sentences": float(len(sents)),
@@ -71,4 +74,5 @@ def features(text: str, doc: Any, n_words: int) -> dict[str, float]:
         "top3_lemma_share": round(top_share, 4),
         "repeated_trigram_ratio": round(rep_tri, 4),
         "clauses_per_sentence": round(clauses / max(len(sents), 1), 3),
+        "ing_forms_per_100w": round(100 * ing / max(n_words, 1), 3),
     }

@@ -10,7 +10,12 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
 - run-on sentences: a comma splice (`..., it is ...` joining two independent clauses) or a sentence of
   more than 60 words;
 - missing-article signal: a singular countable-looking noun with no determiner (`I bought car`);
-  reported as a weak `article_hint` (features only; not counted as an error).
+  reported as a weak `article_hint` (features only; not counted as an error);
+- learner-error rules (`learner_errors`): determiner-noun number (`this books`, `every students`,
+  `these problem`), verb form after a modal (`can makes`, `should to go`), after `to` (`to went`),
+  after `do` (`didn't went`) and `be` (`is go`), double comparatives (`more easier`), plural forms of
+  uncountable nouns (`informations`), `others` before a noun (`others people`) and a short list of
+  fixed learner phrases (`discuss about`, `despite of`, `explain me`, ...).
 """
 from __future__ import annotations
 
@@ -203,6 +208,84 @@ def _article_hints(doc: Any) -> list[Finding]:
     return out
 
 
+_SING_DET = frozenset({"this", "that", "a", "an", "another", "every", "each"})
+_PLUR_DET = frozenset({"these", "those", "many", "several", "both", "various", "numerous"})
+_QUANT = frozenset({"few", "lot", "lots", "number", "couple", "great", "dozen", "good", "little", "bit", "variety", "range",
+                    "majority", "series", "pair", "kind", "type", "sort"})
+_PLUR_OK_NN = frozenset({"people", "police", "staff", "kind", "type", "sort"})
+_UNCOUNT_PLURALS = frozenset({"informations", "advices", "furnitures", "homeworks", "knowledges", "equipments", "stuffs",
+                              "peoples", "childrens", "womens", "mens", "feedbacks", "luggages", "baggages", "softwares"})
+_LEARNER_PHRASES = re.compile(r"\b(despite of|discuss about|explain me|say me|more (?:easier|better|bigger|faster|harder|worse)|"
+                              r"most (?:biggest|best|easiest)|an other|in the other hand|according to me|each others|"
+                              r"return back|married with|cope up|can able|could able|i am agree|i'm agree|(?:is|are) depend|"
+                              r"in nowadays|since \d+ years|make (?:a photo|homework)|(?:do|did) a mistake|a good news|an advice|"
+                              r"a furniture)\b", re.I)
+_NON_BASE = ("VBZ", "VBD", "VBG")
+
+
+def _finding(tok: Any, message: str, suggestions: Optional[list[str]] = None, kind: str = "grammar") -> Finding:
+    return Finding(kind=kind, message=message, text=tok.text, start=tok.idx, end=tok.idx + len(tok.text),
+                   suggestions=suggestions or [])
+
+
+def learner_errors(doc: Any, text: str) -> list[Finding]:
+    """Frequent learner errors that Harper does not see (each rule chosen for precision on learner
+    essays; see the module docstring)."""
+    toks = doc.tokens if hasattr(doc, "tokens") else list(doc)
+    n = len(toks)
+    out: list[Finding] = []
+    for t in toks:
+        low, dep = t.lower_, t.dep_
+        nxt = toks[t.i + 1] if t.i + 1 < n else None
+        if dep == "det" and t.head.i > t.i and t.head.i - t.i <= 3:
+            h = t.head
+            between = toks[t.i + 1:h.i]
+            if low in _SING_DET and h.tag_ == "NNS" and not any(x.lower_ in _QUANT or x.tag_ == "CD" for x in between):
+                out.append(_finding(h, f"'{t.text}' goes with a singular noun, not '{h.text}'.", [h.lemma_] if h.lemma_ != h.lower_ else []))
+            elif low in _PLUR_DET and h.tag_ == "NN" and h.lower_ not in _PLUR_OK_NN and not _MASS_LIKE.search(h.lower_):
+                out.append(_finding(h, f"'{t.text}' goes with a plural noun, not '{h.text}'."))
+        if t.tag_ == "MD":
+            h = t.head
+            if dep == "aux" and h.i > t.i and h.tag_ in _NON_BASE and h.pos_ in ("VERB", "AUX") \
+                    and not any(x.dep_ in ("aux", "auxpass") for x in toks[t.i + 1:h.i]):
+                out.append(_finding(h, f"After '{t.text}' use the base form of the verb, not '{h.text}'.", [h.lemma_]))
+            elif nxt is not None and nxt.lower_ == "to" and low not in ("ought", "have", "used", "need", "dare"):
+                out.append(_finding(nxt, f"No 'to' after '{t.text}'."))
+        if t.tag_ == "TO" and dep == "aux" and t.head.i == t.i + 1 and t.head.tag_ in ("VBZ", "VBD"):
+            out.append(_finding(t.head, f"After 'to' use the base form of the verb, not '{t.head.text}'.", [t.head.lemma_]))
+        if dep == "aux" and t.lemma_ == "do" and t.head.i > t.i and t.head.tag_ in ("VBD", "VBZ", "VBN") \
+                and not any(x.dep_ == "aux" for x in toks[t.i + 1:t.head.i]):
+            out.append(_finding(t.head, f"After '{t.text}' use the base form of the verb, not '{t.head.text}'.", [t.head.lemma_]))
+        if dep == "aux" and low in ("is", "are", "was", "were", "am") and t.head.i == t.i + 1 and t.head.tag_ == "VB":
+            out.append(_finding(t.head, f"'{t.text} {t.head.text}' is not a verb form: use '{t.head.text}' or '{t.text} {t.head.text}ing'."))
+        if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
+                and nxt.lower_ not in ("more", "less", "most", "least"):
+            out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
+        if low in _UNCOUNT_PLURALS and t.pos_ == "NOUN":
+            out.append(_finding(t, f"'{t.text[:-1]}' is uncountable: no plural -s.", [t.text[:-1]]))
+        if low == "others" and nxt is not None and nxt.pos_ == "NOUN":
+            out.append(_finding(t, "Before a noun use 'other', not 'others'.", ["other"]))
+        if dep == "aux" and t.lemma_ == "have" and t.head.i == t.i + 1 and t.head.tag_ == "VB":
+            out.append(_finding(t.head, f"After '{t.text}' use the past participle, not '{t.head.text}'."))
+        if low == "much" and nxt is not None and nxt.tag_ == "NNS":
+            out.append(_finding(t, f"Use 'many' with a plural noun ('{nxt.text}').", ["many"]))
+        if low == "there" and dep == "expl" and t.head.lower_ in ("is", "was") and t.head.i == t.i + 1:
+            attr = [c for c in t.head.children if c.dep_ in ("attr", "nsubj") and c.i > t.head.i]
+            if attr and attr[0].tag_ == "NNS" and not any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in attr[0].children) \
+                    and not any(x.lower_ in ("lot", "lots", "number", "couple") for x in toks[t.head.i + 1:attr[0].i]):
+                out.append(_finding(t.head, f"Use '{'are' if t.head.lower_ == 'is' else 'were'}' with the plural '{attr[0].text}'.",
+                                    ["are" if t.head.lower_ == "is" else "were"]))
+        if t.is_sent_start and low in ("is", "was") and nxt is not None and nxt.pos_ == "ADJ":
+            sent_end = next((x for x in toks[t.i + 1:] if x.is_sent_start), None)
+            last = toks[(sent_end.i if sent_end is not None else n) - 1]
+            if last.text != "?":
+                out.append(_finding(t, f"The sentence has no subject: '{'It ' + low}' ...?", [f"It {low}"]))
+    for m in _LEARNER_PHRASES.finditer(text):
+        out.append(Finding(kind="grammar", message=f"Learner phrasing: '{m.group(0)}'.", text=m.group(0),
+                           start=m.start(), end=m.end()))
+    return out
+
+
 @dataclass
 class GrammarReport:
     errors: list[Finding]  # grammar errors (harper + own rules), deduplicated by span
@@ -216,7 +299,7 @@ def check(text: str, doc: Any, linter: Any, harper: Optional[list[Finding]] = No
     """All grammar findings; `harper`: Harper's findings when already computed (e.g. in a thread)."""
     if harper is None:
         harper = harper_findings(text, linter)
-    own = _sva(doc) + _articles(doc)
+    own = _sva(doc) + _articles(doc) + learner_errors(doc, text)
     frags, runons = _fragments_runons(doc)
     errors: list[Finding] = []
     taken: list[tuple[int, int]] = []

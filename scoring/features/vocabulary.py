@@ -7,6 +7,8 @@ computed directly), and academic words.
   frequent Academic Word List headwords (a cheap proxy for the AWL);
 - `bigram_ratio`: share of adjacent word pairs that are frequent English bigrams (phraseology);
   `unattached_ratio`: share of tokens the parser could only attach with the catch-all `dep` label;
+  `unusual_pair_ratio`: share of adjacent pairs of two common words (Zipf >= 4.5 each) that are not
+  frequent English bigrams (`people is`, `more easy`, `for take`: an unusual-sequence signal);
 - `mtld`: Measure of Textual Lexical Diversity (McCarthy & Jarvis 2010), factor threshold 0.72, mean of
   the forward and backward passes; `ttr` type/token ratio; `lemma_types`: distinct content lemmas.
 """
@@ -22,6 +24,7 @@ from scoring.registry import resource
 CONTENT_POS = {"NOUN", "VERB", "ADJ", "ADV"}
 RARE_ZIPF = 4.0
 MTLD_THRESHOLD = 0.72
+COMMON_ZIPF = 4.5  # unusual_pair_ratio looks only at pairs of words at least this frequent
 
 ACADEMIC = frozenset("""analyse analyze approach area assess assume authority available benefit concept
 consist constitute context contract create data define derive distribute economy environment establish
@@ -123,12 +126,17 @@ def _load_bigrams(settings: Any) -> frozenset:
 def phraseology(doc: Any, bigrams: frozenset) -> dict[str, float]:
     """Collocational fluency: the share of adjacent word pairs (inside a sentence) that are frequent
     English bigrams; learner phrasing ("make a homework", "more better") falls outside the list."""
-    pairs = hits = 0
+    pairs = hits = common = unusual = 0
     for sent in doc.sents:
         words = [t.lower_ for t in sent if t.is_alpha]
         for a, b in zip(words, words[1:]):
             pairs += 1
-            hits += f"{a} {b}" in bigrams
+            known = f"{a} {b}" in bigrams
+            hits += known
+            if zipf(a) >= COMMON_ZIPF and zipf(b) >= COMMON_ZIPF:
+                common += 1
+                unusual += not known
     unk = sum(1 for t in doc if t.dep_ == "dep")
     return {"bigram_ratio": round(hits / pairs, 4) if pairs else 0.0,
+            "unusual_pair_ratio": round(unusual / common, 4) if common else 0.0,
             "unattached_ratio": round(unk / max(len(doc), 1), 4)}
