@@ -26,7 +26,7 @@ from scoring.models import Estimate, Finding, Submission, TraitResult
 from scoring.registry import ItemScore, Resources, scorer
 from scoring.text import count_words
 
-LENGTH_FEATURES = ("log_words", "lemma_types")  # replaced by their calibration mean for summaries
+LENGTH_FEATURES = ("log_words", "log_words_cap300", "lemma_types")  # replaced by their calibration mean for summaries
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·▪●◦]|\d{1,2}[.)]|[a-zA-Z][.)])\s+")
 _TERMINAL_RE = re.compile(r"[.!?][\"'”’)]*\s*$")
 
