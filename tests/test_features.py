@@ -91,6 +91,13 @@ def test_grammar_rules(parser):
     ("There is many problems in the city.", "is"),
     ("Is important to study every day.", "Is"),
     ("We will discuss about the plan.", "discuss about"),
+    ("People who lives here are happy.", "lives"),
+    ("I enjoy to swim.", "swim"),
+    ("I look forward to see you.", "see"),
+    ("My parents let me to go.", "to"),
+    ("I want go home.", "go"),
+    ("It is one of the best thing in life.", "thing"),
+    ("It depends of the weather.", "depends of"),
 ])
 def test_learner_error_rules(parser, text, flagged):
     found = grammar.learner_errors(parser(text), text)
@@ -103,6 +110,9 @@ def test_learner_error_rules(parser, text, flagged):
     "This is easier for me.", "I need some information about it.", "Other people disagree with me.",
     "I have finished my homework.", "There are many problems in the city.", "Is it important to study?",
     "A few students came. A lot of people agree.", "We ought to go now.", "I look forward to meeting you.",
+    "People who live here are happy.", "I enjoy swimming.", "My parents let me go.", "I want to go home.",
+    "It is one of the best things in life.", "Fumes are considered to be harmful.", "Students who study hard pass.",
+    "They spoke to children, which is a good idea.", "He made suggestions to improve it.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, text):
     assert grammar.learner_errors(parser(text), text) == []

@@ -13,9 +13,12 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
   reported as a weak `article_hint` (features only; not counted as an error);
 - learner-error rules (`learner_errors`): determiner-noun number (`this books`, `every students`,
   `these problem`), verb form after a modal (`can makes`, `should to go`), after `to` (`to went`),
-  after `do` (`didn't went`) and `be` (`is go`), double comparatives (`more easier`), plural forms of
-  uncountable nouns (`informations`), `others` before a noun (`others people`) and a short list of
-  fixed learner phrases (`discuss about`, `despite of`, `explain me`, ...).
+  after `do` (`didn't went`), `be` (`is go`) and `have` (`have finish`), `there is` + plural, agreement
+  in relative clauses (`people who lives`), `to` + base form after verbs that take -ing (`enjoy to
+  swim`, `look forward to see`), `let/make me to`, a missing `to` (`want go`), `one of the` + singular,
+  double comparatives (`more easier`), `much` + plural, plural forms of uncountable nouns
+  (`informations`), `others` before a noun (`others people`), a missing `it` subject (`Is important
+  to`) and a short list of fixed learner phrases (`discuss about`, `despite of`, `depends of`, ...).
 """
 from __future__ import annotations
 
@@ -219,7 +222,12 @@ _LEARNER_PHRASES = re.compile(r"\b(despite of|discuss about|explain me|say me|mo
                               r"most (?:biggest|best|easiest)|an other|in the other hand|according to me|each others|"
                               r"return back|married with|cope up|can able|could able|i am agree|i'm agree|(?:is|are) depend|"
                               r"in nowadays|since \d+ years|make (?:a photo|homework)|(?:do|did) a mistake|a good news|an advice|"
-                              r"a furniture)\b", re.I)
+                              r"a furniture|depend(?:s|ed|ing)? of|interested (?:about|on)|listen(?:s|ed|ing)? music|"
+                              r"arrived? to (?:the|my|our|this|that)|different of|afraid from|"
+                              r"since (?:two|three|four|five|six|seven|eight|nine|ten|many|several) (?:years|months|weeks|days))\b", re.I)
+_GERUND_VERBS = frozenset({"enjoy", "avoid", "finish", "mind", "consider", "suggest", "keep", "practise", "practice", "miss",
+                           "imagine", "risk", "deny", "admit", "recommend"})
+_TO_VERBS = frozenset({"want", "need", "decide", "plan", "hope", "try", "wish", "expect", "refuse", "manage"})
 _NON_BASE = ("VBZ", "VBD", "VBG")
 
 
@@ -275,6 +283,29 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                     and not any(x.lower_ in ("lot", "lots", "number", "couple") for x in toks[t.head.i + 1:attr[0].i]):
                 out.append(_finding(t.head, f"Use '{'are' if t.head.lower_ == 'is' else 'were'}' with the plural '{attr[0].text}'.",
                                     ["are" if t.head.lower_ == "is" else "were"]))
+        if dep in ("nsubj",) and low in ("who", "that", "which") and t.head.dep_ == "relcl" and t.head.tag_ in ("VBZ", "VBP") \
+                and t.head.head.i < t.i and t.i and toks[t.i - 1].text != ",":
+            ante, verb = t.head.head, t.head
+            aux = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBZ", "VBP")]
+            target = aux[0] if aux else verb
+            if (ante.tag_ == "NNS" and target.tag_ == "VBZ") or (ante.tag_ == "NN" and ante.lower_ not in _PLUR_OK_NN
+                                                                 and target.tag_ == "VBP" and target.lower_ != "am"):
+                out.append(_finding(target, f"The verb '{target.text}' does not agree with '{ante.text}' ('{t.text}' refers to it)."))
+        if low == "to" and nxt is not None and nxt.tag_ == "VB" and t.i >= 1 \
+                and ((toks[t.i - 1].lemma_ in _GERUND_VERBS and toks[t.i - 1].pos_ == "VERB" and toks[t.i - 1].tag_ in ("VB", "VBP", "VBZ", "VBD"))
+                     or (toks[t.i - 1].lower_ == "forward" and t.i >= 2 and toks[t.i - 2].lemma_ == "look")):
+            out.append(_finding(nxt, f"After '{toks[t.i - 1].text} to' use the -ing form, not '{nxt.text}'.", [nxt.text + "ing"]))
+        if low == "to" and nxt is not None and nxt.tag_ == "VB" and t.i >= 2 and toks[t.i - 2].lemma_ in ("let", "make") \
+                and toks[t.i - 1].tag_ == "PRP" and toks[t.i - 2].pos_ == "VERB":
+            out.append(_finding(t, f"No 'to' after '{toks[t.i - 2].text} {toks[t.i - 1].text}'."))
+        if t.lemma_ in _TO_VERBS and t.pos_ == "VERB" and nxt is not None and nxt.tag_ == "VB" and nxt.dep_ in ("xcomp", "ccomp"):
+            out.append(_finding(nxt, f"After '{t.text}' use 'to {nxt.text}'.", [f"to {nxt.text}"]))
+        if low == "one" and nxt is not None and nxt.lower_ == "of":
+            pobj = [c for c in nxt.children if c.dep_ == "pobj"]
+            if pobj and pobj[0].tag_ == "NN" and pobj[0].lower_ not in _PLUR_OK_NN \
+                    and (pobj[0].lower_ == "thing" or not _MASS_LIKE.search(pobj[0].lower_)) \
+                    and any(c.dep_ in ("det", "poss") for c in pobj[0].children):
+                out.append(_finding(pobj[0], f"After 'one of the' use a plural noun, not '{pobj[0].text}'."))
         if t.is_sent_start and low in ("is", "was") and nxt is not None and nxt.pos_ == "ADJ":
             sent_end = next((x for x in toks[t.i + 1:] if x.is_sent_start), None)
             last = toks[(sent_end.i if sent_end is not None else n) - 1]
