@@ -1,17 +1,19 @@
 """The body of the engine-calling event steps (NlpScorer, Transcriber): one place for the shared flow
-(skip check, running marker, engine call, partial, metrics, emit). Imports httpx via engine_client."""
+(skip check, running marker, engine call, partial, metrics, then finish or emit). Stdlib only."""
 from __future__ import annotations
 
 import time
 from typing import Optional
 
-from scoring import engine_client, jobs
+from scoring import aggregation, engine_client, jobs
 
 
 async def score_partial(data: dict, ctx, *, source: str, step: str, handles: str, skip_reason: str) -> Optional[dict]:
     """Score the job's submission with the engine when its kind is `handles`, else store a 'skipped'
     partial saying why (no event: the aggregator does not wait for a skipped source).
-    Engine down -> raise (the queue retries the event); engine rejects -> a 'failed' partial."""
+    Engine down -> raise (the queue retries the event); engine rejects -> a 'failed' partial.
+    Then finish the job here when this was the last partial and no AI score needs combining
+    (scoring.aggregation), else emit score.partial for the Aggregator."""
     t0 = time.time()
     job_id = data.get("job_id", "")
     attempt = data.get("attempt", 1)
@@ -45,5 +47,7 @@ async def score_partial(data: dict, ctx, *, source: str, step: str, handles: str
                                      step_ms=round(step_s * 1000, 1), engine_ms=engine_ms, queue_ms=queue_ms, **extra)
     await jobs.observe(ctx, f"{job_id}:{step}:{attempt}", kind="step", step=step, status=status, seconds=step_s,
                        engine_seconds=(engine_ms or 0) / 1000)
-    await ctx.emit({"topic": "score.partial", "data": {"job_id": job_id, "source": source, "emitted_at": time.time()}})
+    # the last partial with no AI score to combine: finish here (one Aggregator process fewer per job)
+    if await aggregation.aggregate(ctx, job_id, inline=True) != "finished":
+        await ctx.emit({"topic": "score.partial", "data": {"job_id": job_id, "source": source, "emitted_at": time.time()}})
     return partial

@@ -310,9 +310,32 @@ def test_audio_job_fails_visibly_when_the_engine_cannot_score_it(ctx, engine_env
     run(ctx.state.set(jobs.JOBS, job["job_id"], job))
     run(transcribe.handler(jobs.received_event(job)["data"], ctx))
     topics = [e["topic"] for e in ctx.emitted]
-    assert "score.partial" in topics and "transcript.ready" in topics
+    assert "transcript.ready" in topics
+    assert "score.partial" not in topics  # the failed local partial finished the job at once, inline
     ready = [e for e in ctx.emitted if e["topic"] == "transcript.ready"][0]["data"]
     assert ready["has_transcript"] is False
-    run(aggregate.handler({"job_id": job["job_id"], "source": "speech"}, ctx))
     done = run(jobs.get(ctx, jobs.JOBS, job["job_id"]))
     assert done["status"] == "failed" and "item.reference_text" in done["error"]
+    run(aggregate.handler({"job_id": job["job_id"], "source": "speech"}, ctx))  # a late event changes nothing
+    assert run(jobs.get(ctx, jobs.JOBS, job["job_id"])) == done
+
+
+def test_last_local_partial_finishes_the_job_without_an_aggregator_call(ctx, engine_env):
+    """No AI score to combine and the AI partial already in: NlpScorer finishes the job itself
+    (scoring.aggregation, inline), so no score.partial and no Aggregator process."""
+    job_id = run(score_async.handler({"body": WFD}, ctx))["body"]["job_id"]
+    run(jobs.put_partial(ctx, job_id, "ai", "not_configured", reason="no AI provider configured"))
+    run(nlp.handler(ctx.emitted[0]["data"], ctx))
+    assert [e["topic"] for e in ctx.emitted] == ["submission.received"]
+    view = run(get_job.handler({"pathParams": {"job_id": job_id}}, ctx))["body"]
+    assert view["status"] == "completed" and view["result"]["score"] == 6
+    assert view["result"]["ai"] == {"status": "not_configured", "reason": "no AI provider configured"}
+    assert ctx.streams.scoreJob.items[(job_id, job_id)]["status"] == "completed"
+
+
+def test_an_ai_score_to_combine_is_left_to_the_aggregator(ctx, engine_env):
+    job_id = run(score_async.handler({"body": WFD}, ctx))["body"]["job_id"]
+    run(jobs.put_partial(ctx, job_id, "ai", "completed", result={"status": "ok", "traits": {}}))
+    run(nlp.handler(ctx.emitted[0]["data"], ctx))
+    assert [e["topic"] for e in ctx.emitted] == ["submission.received", "score.partial"]
+    assert run(jobs.get(ctx, jobs.JOBS, job_id))["status"] == "queued"
