@@ -248,3 +248,40 @@ def test_cut_points_are_applied_and_rule_caps_still_apply(monkeypatch):
     cal["fluency"]["model"]["cuts"] = [96, 97, 98, 99, 100]  # ... and to 0
     r = fluency.score(words())
     assert r.score == 0 and r.evidence["model_value"] < 96
+
+
+# ---------------------------------------------------------------- long answers are aligned in pieces
+
+from scoring.speech.pronunciation import _join_touching, chunk_bounds  # noqa: E402
+
+CHUNKS = {"chunk_over_s": 15.0, "chunk_min_s": 4.0, "chunk_max_s": 10.0}
+
+
+@st.composite
+def word_times(draw):
+    """(word times, duration): words of 0.1-0.9 s with gaps of 0-2.5 s, as a recogniser gives them."""
+    n = draw(st.integers(1, 120))
+    t, out = draw(st.floats(0, 2)), []
+    for _ in range(n):
+        d = draw(st.floats(0.1, 0.9))
+        out.append((t, t + d))
+        t += d + draw(st.floats(0, 2.5))
+    return out, t + draw(st.floats(0, 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(word_times())
+def test_pieces_cover_the_answer_in_order_and_cut_only_between_words(wt):
+    times, duration = wt
+    pieces = chunk_bounds(times, duration, CHUNKS)
+    assert pieces[0][:2] == (0, 0.0) and pieces[-1][2] == duration
+    for (i, a, b), (j, c, _) in zip(pieces, pieces[1:]):
+        assert i < j and b == c  # contiguous, each starting at a later word
+        assert times[j - 1][1] <= b <= times[j][0]  # cut in the gap between two words, never inside one
+        assert b - a <= CHUNKS["chunk_max_s"] or j == i + 1  # only a single long word may overflow a piece
+    if duration <= CHUNKS["chunk_over_s"]:
+        assert len(pieces) == 1
+
+
+def test_a_pause_cut_at_a_piece_boundary_is_one_pause():
+    assert _join_touching([(5.0, 5.4), (1.0, 1.2), (5.42, 6.1)]) == [(1.0, 1.2), (5.0, 6.1)]

@@ -293,6 +293,24 @@ def test_clean_reading_beats_degraded_ones(engine, wavs):
     assert other.traits["content"].score >= 11
 
 
+LONG = ("Urban gardens have become a common sight in many large cities over the past two decades. They give "
+        "people who live in apartments a place to grow fresh vegetables, and they bring neighbours together. "
+        "However, they also need water, time and careful planning, and many of them depend on volunteers.")
+
+
+def test_a_long_answer_is_aligned_in_pieces_and_scored_like_a_short_one(engine, tmp_path):
+    """A ~20 s reading is aligned piece by piece (GOP is calibrated on clips of a few seconds):
+    a clean reading still gets high pronunciation and fluency, with word times across the whole answer."""
+    wav = tmp_path / "long.wav"
+    sh(["flite", "-voice", "slt", "-t", LONG, "-o", str(wav)])
+    r = ra(engine, wav, LONG)
+    pron, flu = r.traits["pronunciation"], r.traits["oral_fluency"]
+    assert pron.evidence["align_pieces"] >= 2 and pron.score >= 4 and flu.score >= 4, (pron.evidence, flu.evidence)
+    starts = [w["start"] for w in pron.evidence["words"]]
+    assert starts == sorted(starts) and starts[-1] > 12
+    assert pron.evidence["words_aligned"] >= 0.9 * len(LONG.split())
+
+
 def test_gop_flags_substituted_sounds(engine, wavs, settings):
     aligner = engine.resources.get("aligner")
     words = TEXT.lower().rstrip(".").split()

@@ -52,6 +52,7 @@ class AlignmentResult:
     silences: list[tuple[float, float]]
     oov: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pieces: int = 1  # aligned piece by piece when the answer is long (pronunciation.align_answer)
 
 
 class AlignError(RuntimeError):
