@@ -1,5 +1,7 @@
 """AI rater step: asks the engine's POST /ai/score (which holds the providers, breaker and cache) for
-an AI partial and records it as the job's "ai" partial, then emits score.partial.
+an AI partial and records it as the job's "ai" partial, then emits score.partial. When the partial was
+decided at accept time (job["ai_plan"]: no provider configured, or policy), it records that without
+calling the engine; a partial without a score emits only when it is the last one the job waits for.
 
 Always closes its partial (completed, skipped, not_configured or failed, with the reason), so the
 aggregator never waits on an AI that cannot answer; the local score then stands. Spoken submissions
