@@ -183,14 +183,13 @@ def nested_integer(X, y, levels, cap, folds=5, seed=0) -> dict[str, np.ndarray]:
 
 
 def agreement(recs: list[dict], do_fit: bool) -> dict:
-    from scoring.speech import calibration
     ok = [r for r in recs if r["pron_scored"] and r["fluency"] is not None]
     hf = np.array([float(r["human"]["fluency"]) for r in ok])
     ha = np.array([float(r["human"]["accuracy"]) for r in ok])
     ht = np.array([float(r["human"]["total"]) for r in ok])
     Xf, Xp = _X(ok, FLU, "flu"), _X(ok, PRON, "pron")
     from scoring.speech.fluency import disfluency_cap
-    pf_ = calibration.load()["fluency"]
+    pf_ = S.load()["fluency"]
     cap = np.array([min(r["flu"].get("long_pause_cap", 5),
                         r["flu"].get("disfluency_cap", disfluency_cap(int(r["flu"].get("fillers", 0) + r["flu"].get("repetitions", 0)
                                                                           + r["flu"].get("false_starts", 0)), r["flu"].get("speaking_s", 1.0), pf_)))
@@ -207,7 +206,7 @@ def agreement(recs: list[dict], do_fit: bool) -> dict:
     sf, spr = nf[pick[method["fluency"]]], npr[pick[method["pronunciation"]]]
     content = np.array([r["content"] / max(r["content_max"], 1) for r in ok])
     total_cv = (content + sf / 5 + spr / 5) / 3
-    cal_now = calibration.load()
+    cal_now = S.load()
     out = {"clips": len(recs), "scored": len(ok),
            "cv_fluency_r_int": pearson(sf, hf), "cv_fluency_r_cont": pearson(pf, hf),
            "cv_pronunciation_r_int": pearson(spr, ha), "cv_pronunciation_r_cont": pearson(pp, ha),
@@ -231,7 +230,7 @@ def agreement(recs: list[dict], do_fit: bool) -> dict:
         cuts[name] = choose_cuts(X, y, lv)
         out[f"{name}_cuts"] = cuts[name][pick[method[name]]]
     if do_fit:
-        path = calibration.PATH
+        path = S.PATH
         cal = json.loads(path.read_text())
         for name, X, feats in (("fluency", Xf, FLU), ("pronunciation", Xp, PRON)):
             c = dict(out[f"{name}_coef"])

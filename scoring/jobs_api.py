@@ -32,16 +32,20 @@ def not_found(what: str, id_: str) -> dict:
     return reply(404, {"errors": [{"field": what, "message": f"no {what} {id_!r} (unknown or expired)"}]})
 
 
-def validate(data: Any) -> list[dict]:
-    """[] when `data` is a valid submission, else [{"field", "message"}] (fields relative to the submission).
+def parse(data: Any) -> tuple[Any, list[dict]]:
+    """(the Submission, []) or (None, [{"field", "message"}]) with fields relative to the submission.
     Used by the engine's POST /accept, and here when the engine does not answer (loads pydantic)."""
     from scoring.models import InvalidSubmission, Submission, refuse_local_paths
     try:
         refuse_local_paths(data)
-        Submission.parse(data)
+        return Submission.parse(data), []
     except InvalidSubmission as exc:
-        return [{"field": e.field, "message": e.message} for e in exc.errors]
-    return []
+        return None, [{"field": e.field, "message": e.message} for e in exc.errors]
+
+
+def validate(data: Any) -> list[dict]:
+    """[] when `data` is a valid submission, else its field errors (see parse)."""
+    return parse(data)[1]
 
 
 def prefixed(errors: list[dict], prefix: str) -> list[dict]:

@@ -38,7 +38,7 @@ from scoring.ai import hybrid
 from scoring.catalogue import CATALOGUE
 from scoring.engine import Engine
 from scoring.jobs import version
-from scoring.models import InvalidSubmission, Submission, refuse_local_paths
+from scoring.models import InvalidSubmission, refuse_local_paths
 from scoring.registry import LOADERS, SCORERS
 from scoring.settings import Settings, get_settings
 
@@ -70,6 +70,15 @@ def extension_routes() -> tuple[list, dict[str, str]]:
         routes.extend(getattr(mod, "routes", []))
         status[name] = "mounted"
     return routes, status
+
+
+def _ai_planner():
+    """The AI extension's accept-time decision (AiService.plan), or none when it is absent."""
+    try:
+        from scoring.ai.http import get_service
+    except ImportError:
+        return lambda sub: None
+    return lambda sub: get_service().plan(sub)
 
 
 class EngineHost:
@@ -166,12 +175,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         e.scored += 1
         return JSONResponse(result.model_dump(mode="json"))
 
-    def ai_plan(raw: dict) -> Optional[dict]:
-        try:
-            from scoring.ai.http import get_service
-        except ImportError:
-            return None
-        return get_service().plan(Submission.parse(raw))
+    ai_plan = _ai_planner()
 
     async def accept(request: Request) -> JSONResponse:
         data, refused = await body(request)
@@ -180,7 +184,10 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         items = data.get("submissions") if isinstance(data, dict) else None
         if not isinstance(items, list):
             return errors(InvalidSubmission.one("submissions", "must be a list of submissions"))
-        results = [{"errors": errs} if (errs := jobs_api.validate(raw)) else {"ai_plan": ai_plan(raw)} for raw in items]
+        results = []
+        for raw in items:
+            sub, errs = jobs_api.parse(raw)
+            results.append({"errors": errs} if errs else {"ai_plan": ai_plan(sub)})
         return JSONResponse({"results": results, "job_ttl_s": settings.job_ttl_s,
                              "engine": engine_client.params(settings)})
 

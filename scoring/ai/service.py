@@ -55,7 +55,7 @@ class AiService:
             outcome = await self.client.score(prompt)
             out = partial(**{k: v for k, v in outcome.to_dict().items()})
         else:
-            self.blocked[out["status"]] = self.blocked.get(out["status"], 0) + 1
+            self._count_blocked(out)
         out["item_type"] = sub.item_type
         if req.submission_id:
             out["submission_id"] = req.submission_id
@@ -68,9 +68,11 @@ class AiService:
         out = self._decide(sub, AiScoreRequest(submission={}, await_transcript=True))
         if out is None or out["status"] == "pending":
             return None
+        self._count_blocked(out)
+        return {**out, "item_type": sub.item_type}
+
+    def _count_blocked(self, out: dict[str, Any]) -> None:
         self.blocked[out["status"]] = self.blocked.get(out["status"], 0) + 1
-        out["item_type"] = sub.item_type
-        return out
 
     def _decide(self, sub: Submission, req: AiScoreRequest) -> Optional[dict[str, Any]]:
         block = policy_block(self.settings, sub)
