@@ -27,11 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scoring import calibration as C  # noqa: E402
+from scoring.features import pos_ngrams  # noqa: E402
 
 DATA = Path(os.environ.get("PTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CACHE = ROOT / "bench" / "out" / "features"
 SEED = 7
 ALPHA = 5.0
+POS_NGRAM_ALPHA = 3.0  # ridge penalty of the POS profile model (chosen on prompt-grouped ELLIPSE CV: 1 / 3 / 10)
+POS_NGRAM_MIN_DF = 5  # an n-gram enters the profile when it occurs in at least this many texts
+SYMBOLS = "_symbols"  # key of a row's POS-profile symbols (space-joined) beside its features
 CUT_GAIN = 0.01  # nested-CV gain in integer r needed to use optimised cut-points instead of quantile-matched ones
 
 # Rule parameters (not fitted; documented in docs/writing.md)
@@ -55,32 +59,32 @@ MODELS: dict[str, dict[str, Any]] = {
     # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
     "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
                       "features": ["log_words", "lemma_types", "mtld", "log_errors_per_100w", "lower_start_ratio", "bigram_ratio",
-                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio"]},
+                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
     "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
                   "features": ["log_words", "log_n_paragraphs", "connective_types", "log_connectives_per_100w", "adjacent_cohesion",
                                "lower_start_ratio", "log_errors_per_100w", "log_sd_sentence_len", "mtld", "log_run_ons", "ing_forms_per_100w",
-                               "unusual_pair_ratio"]},
+                               "unusual_pair_ratio", "pos_ngram_level"]},
     "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
                       "features": ["log_grammar_per_100w", "log_mechanics_per_100w", "log_spelling_per_100w", "lower_start_ratio", "bigram_ratio",
                                    "unattached_ratio", "log_article_hints_per_100w", "log_lowercase_i", "mtld", "log_sd_sentence_len",
-                                   "ing_forms_per_100w", "unusual_pair_ratio"]},
+                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
     "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
                   "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "log_errors_per_100w",
-                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio"]},
+                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
     "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
                                             "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share", "log_errors_per_100w",
-                                            "ing_forms_per_100w", "unusual_pair_ratio"]},
+                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
                         "features": ["log_words_capped", "relevance", "key_coverage", "copied_ratio", "topic_overlap",
                                      "log_grammar_per_100w", "log_spelling_per_100w"]},
     # writing level: length counts up to the PTE essay's 300-word maximum (log_words_cap300); beyond that,
     # W&I's length effect (beginners write short texts) says little about a long text's level
-    "writing.gse": {"set": "wi", "target": "gse", "max": None,
+    "writing.gse": {"set": "wi", "target": "gse", "max": None, "also": ("fce", "script_s"),
                     "features": ["log_words_cap300", "lemma_types", "log_errors_per_100w", "log_grammar_per_100w", "log_spelling_per_100w", "lower_start_ratio",
                                  "bigram_ratio", "unattached_ratio", "mtld", "mean_zipf", "rare_ratio", "mean_word_len",
                                  "clauses_per_sentence", "mean_sentence_len", "connective_types", "log_lowercase_i", "academic_ratio",
-                                 "ing_forms_per_100w", "unusual_pair_ratio"]},
+                                 "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
 }
 
 # W&I CEFR sub-levels -> GSE points inside each CEFR band of the catalogue's table
@@ -168,7 +172,8 @@ def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAM
     if use_cache and path.exists():
         for line in path.open():
             r = json.loads(line)
-            cached[r["id"]] = r["f"]
+            if "s" in r:  # lines from before the POS profile lack its symbols: recompute them
+                cached[r["id"]] = {**r["f"], SYMBOLS: r["s"]}
     res = None
     todo = [r for r in rows if r["id"] not in cached]
     t0 = time.time()
@@ -178,12 +183,56 @@ def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAM
             summary = set_name == "commonlit"
             a = analyze(r["text"], res, prompt=r.get("prompt") or ("" if summary else None),
                         source=r.get("source") if summary else None, cover_threshold=cover_threshold)
-            cached[r["id"]] = a.features
-            fh.write(json.dumps({"id": r["id"], "f": a.features}) + "\n")
+            syms = " ".join(pos_ngrams.symbols(a.doc))
+            cached[r["id"]] = {**a.features, SYMBOLS: syms}
+            fh.write(json.dumps({"id": r["id"], "f": a.features, "s": syms}) + "\n")
             if (i + 1) % 200 == 0:
                 print(f"  {set_name}: {i + 1}/{len(todo)} ({time.time() - t0:.0f}s)", file=sys.stderr)
     from scoring.features.analysis import add_derived
     return [add_derived(dict(cached[r["id"]])) for r in rows]
+
+
+def fit_pos_ngrams(sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> tuple[pos_ngrams.PosNgramModel, dict]:
+    """The POS profile model (scoring/features/pos_ngrams.py), fitted on W&I GSE, ELLIPSE Overall and
+    FCE script scores, each standardised within its set. The trait and level models are then fitted on
+    its out-of-fold values (5 folds: ELLIPSE split by prompt, W&I and FCE at random), so they weigh it as it behaves on texts it
+    has not seen; the other sets get the final model's values. Returns the model and its CV r per set."""
+    parts = [("wi", "gse"), ("ellipse", "Overall"), ("fce", "script_s")]
+    docs, y, fold, owner = [], [], [], []
+    for name, target in parts:
+        rows = sets.get(name) or []
+        t = np.array([target_of(r, target) for r in rows], float)
+        if name == "ellipse":
+            prompts = sorted({r["prompt"] for r in rows})
+            folds = [prompts.index(r["prompt"]) % 5 for r in rows]
+        else:
+            folds = [0] * len(rows)
+            for k, idx in enumerate(C.kfold_indices(len(rows), 5, SEED)):
+                for i in idx:
+                    folds[i] = k
+        docs += [f[SYMBOLS].split() for f in feats[name]]
+        y += list((t - t.mean()) / t.std())
+        fold += folds
+        owner += [(name, i) for i in range(len(rows))]
+    y_, fold_ = np.array(y), np.array(fold)
+    oof = np.zeros(len(y_))
+    for k in range(5):
+        tr, te = np.where(fold_ != k)[0], np.where(fold_ == k)[0]
+        m = pos_ngrams.fit([docs[i] for i in tr], y_[tr], POS_NGRAM_ALPHA, POS_NGRAM_MIN_DF)
+        oof[te] = [m.level(docs[i]) for i in te]
+    model = pos_ngrams.fit(docs, y_, POS_NGRAM_ALPHA, POS_NGRAM_MIN_DF)
+    for (name, i), v in zip(owner, oof):
+        feats[name][i]["pos_ngram_level"] = float(v)
+    for name, fs in feats.items():
+        if name not in dict(parts):
+            for f in fs:
+                f["pos_ngram_level"] = model.level(f[SYMBOLS].split())
+    report = {}
+    for name, _ in parts:
+        sel = np.array([o[0] == name for o in owner])
+        report[name] = round(C.pearson(oof[sel], y_[sel]), 4)
+    print(f"pos_ngram_level          {len(model.terms)} terms, CV r " + " ".join(f"{k}={v:.3f}" for k, v in report.items()))
+    return model, report
 
 
 def target_of(row: dict, target: str) -> float:
@@ -213,63 +262,99 @@ def harper_rules(sets: dict[str, list[dict]], per_set: int = 300) -> list[str]:
     return sorted(fired - HARPER_OFF_RULES)
 
 
-def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> dict:
-    sets = {k: LOADERS[k](limits.get(k)) for k in ("ellipse", "wi", "commonlit")}
+def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[dict, pos_ngrams.PosNgramModel]:
+    sets = {k: LOADERS[k](limits.get(k)) for k in ("ellipse", "wi", "commonlit", "fce")}
     rules_path = CACHE / "harper_rules.json"
     if not rules_path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        rules_path.write_text(json.dumps(harper_rules(sets)))
+        rules_path.write_text(json.dumps(harper_rules({k: sets[k] for k in ("ellipse", "wi", "commonlit")})))
     PARAMS["harper_rules"] = json.loads(rules_path.read_text())
     if write_params:
         _write_params_only(PARAMS)
     feats = {k: features_for(k, v) for k, v in sets.items() if v}
+    profile, profile_cv = fit_pos_ngrams(sets, feats)
     models, report = {}, {}
     for name, spec in MODELS.items():
         rows = sets.get(spec["set"]) or []
         if not rows:
             print(f"{name}: no data ({spec['set']})")
             continue
-        X = np.array([[f.get(k, 0.0) for k in spec["features"]] for f in feats[spec["set"]]], float)
-        y = np.array([target_of(r, spec["target"]) for r in rows], float)
-        cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
-        mu, sd, w, b = C.fit_ridge(X, y, ALPHA)
-        latent = C.predict(X, mu, sd, w, b)
-        entry: dict[str, Any] = {"target": f"{spec['set']}:{spec['target']}", "n": len(y), "alpha": ALPHA,
-                                 "features": spec["features"], "mean": _r(mu), "sd": _r(sd), "weights": _r(w),
-                                 "intercept": round(b, 4), "cv_r": round(C.pearson(cv, y), 4),
-                                 "lo": round(float(y.min()), 4), "hi": round(float(y.max()), 4)}
-        if spec["max"] is None:  # GSE: restore the human spread (regression shrinks to the mean)
-            stretch = float(y.std() / max(latent.std(), 1e-9))
-            entry["weights"] = _r(w * stretch)
-            entry["stretch"] = round(stretch, 4)
-            entry["cuts"] = []
-            latent = b + (latent - b) * stretch
-            cv = b + (cv - b) * stretch
-            major = np.array([_major(g) for g in y])
-            entry["cv_qwk_cefr6"] = round(C.qwk(major, np.array([_major(g) for g in np.clip(cv, 10, 90)])), 4)
-        else:
-            levels = human_levels(name, y, spec["max"])
-            entry["cuts"] = C.quantile_cuts(latent, levels, spec["max"])
-            # cut-points: quantile-matched to the human shares, unless shares chosen to maximise the
-            # integer score's correlation (within share_bounds) do better by CUT_GAIN in nested CV
-            quant_cv, opt_cv = _nested_cut_cv(cv, y, levels, spec["max"])
-            entry["cuts_method"] = "quantile-matched"
-            entry["cv_r_integer_quantile"] = round(C.pearson(quant_cv, y), 4)
-            entry["cv_r_integer_optimised"] = round(C.pearson(opt_cv, y), 4)
-            if entry["cv_r_integer_optimised"] >= entry["cv_r_integer_quantile"] + CUT_GAIN:
-                entry["shares"] = C.optimised_shares(cv, y, levels, spec["max"])
-                entry["cuts"] = C.share_cuts(latent, entry["shares"])
-                entry["cuts_method"] = "optimised shares"
-            cv_scores = np.array([C.cut(v, entry["cuts"]) for v in cv])
-            entry["cv_r_integer"] = round(C.pearson(cv_scores, y), 4)
-            entry["cv_qwk_levels"] = round(C.qwk(levels.astype(int), cv_scores), 4)
+        entry = _fit_level(spec, sets, feats) if spec["max"] is None else _fit_trait(name, spec, rows, feats[spec["set"]])
         models[name] = entry
         report[name] = {k: entry[k] for k in entry if k.startswith("cv_") or k in ("n", "target")}
-        print(f"{name:24s} n={len(y):5d} CV r={entry['cv_r']:.3f} " +
-              " ".join(f"{k}={entry[k]:.3f}" for k in entry if k.startswith("cv_") and k != "cv_r"))
+        print(f"{name:24s} n={entry['n']:5d} " + " ".join(f"{k}={entry[k]:.3f}" for k in entry if k.startswith("cv_")))
     return {"version": time.strftime("%Y-%m-%d"), "method": "ridge on standardised named features + quantile-matched cut-points; "
             "see scoring/calibration.py and bench/calibrate.py", "limits": limits, "seed": SEED,
-            "params": PARAMS, "models": models}
+            "params": PARAMS, "models": models, "pos_ngrams": {"path": "scoring/data/pos_ngrams.json", "terms": len(profile.terms),
+                                                               "alpha": POS_NGRAM_ALPHA, "min_df": POS_NGRAM_MIN_DF, "cv_r": profile_cv}}, profile
+
+
+def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> dict:
+    """A trait model: ridge on the named features, then cut-points onto the PTE trait's 0..max."""
+    X = np.array([[f.get(k, 0.0) for k in spec["features"]] for f in feats], float)
+    y = np.array([target_of(r, spec["target"]) for r in rows], float)
+    cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
+    mu, sd, w, b = C.fit_ridge(X, y, ALPHA)
+    latent = C.predict(X, mu, sd, w, b)
+    entry: dict[str, Any] = {"target": f"{spec['set']}:{spec['target']}", "n": len(y), "alpha": ALPHA,
+                             "features": spec["features"], "mean": _r(mu), "sd": _r(sd), "weights": _r(w),
+                             "intercept": round(b, 4), "cv_r": round(C.pearson(cv, y), 4),
+                             "lo": round(float(y.min()), 4), "hi": round(float(y.max()), 4)}
+    levels = human_levels(name, y, spec["max"])
+    entry["cuts"] = C.quantile_cuts(latent, levels, spec["max"])
+    # cut-points: quantile-matched to the human shares, unless shares chosen to maximise the
+    # integer score's correlation (within share_bounds) do better by CUT_GAIN in nested CV
+    quant_cv, opt_cv = _nested_cut_cv(cv, y, levels, spec["max"])
+    entry["cuts_method"] = "quantile-matched"
+    entry["cv_r_integer_quantile"] = round(C.pearson(quant_cv, y), 4)
+    entry["cv_r_integer_optimised"] = round(C.pearson(opt_cv, y), 4)
+    if entry["cv_r_integer_optimised"] >= entry["cv_r_integer_quantile"] + CUT_GAIN:
+        entry["shares"] = C.optimised_shares(cv, y, levels, spec["max"])
+        entry["cuts"] = C.share_cuts(latent, entry["shares"])
+        entry["cuts_method"] = "optimised shares"
+    cv_scores = np.array([C.cut(v, entry["cuts"]) for v in cv])
+    entry["cv_r_integer"] = round(C.pearson(cv_scores, y), 4)
+    entry["cv_qwk_levels"] = round(C.qwk(levels.astype(int), cv_scores), 4)
+    return entry
+
+
+def _fit_level(spec: dict, sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> dict:
+    """The writing-level (GSE) model. W&I gives levels across the whole scale (A1-C2, on the GSE
+    points of WI_GSE); FCE gives finer distinctions inside B1-C1, where W&I's strong length effect
+    says little. FCE scores are placed on the GSE scale by a linear link with no free choice: the
+    W&I-only model's (stretched) GSE for the FCE scripts gives the link's mean and sd, and each
+    script's standardised score is put at that mean plus z times that sd. The model is then fitted on
+    both sets together and stretched by sd(human) / sd(fitted) on W&I, so that it spans the levels."""
+    names = spec["features"]
+    Xw = np.array([[f.get(k, 0.0) for k in names] for f in feats[spec["set"]]], float)
+    yw = np.array([target_of(r, spec["target"]) for r in sets[spec["set"]]], float)
+    mu, sd, w, b = C.fit_ridge(Xw, yw, ALPHA)
+    alone = C.predict(Xw, mu, sd, w, b)
+    entry: dict[str, Any] = {"target": f"{spec['set']}:{spec['target']}", "features": names, "alpha": ALPHA}
+    X, y, nw = Xw, yw, len(yw)
+    also = spec.get("also")
+    frows = sets.get(also[0]) if also else None
+    if frows:
+        Xf = np.array([[f.get(k, 0.0) for k in names] for f in feats[also[0]]], float)
+        yf = np.array([target_of(r, also[1]) for r in frows], float)
+        pf = b + (C.predict(Xf, mu, sd, w, b) - b) * float(yw.std() / alone.std())
+        link = {"score_mean": round(float(yf.mean()), 4), "score_sd": round(float(yf.std()), 4),
+                "gse_mean": round(float(pf.mean()), 4), "gse_sd": round(float(pf.std()), 4)}
+        X = np.vstack([Xw, Xf])
+        y = np.concatenate([yw, link["gse_mean"] + (yf - link["score_mean"]) / link["score_sd"] * link["gse_sd"]])
+        entry["also"] = {"target": f"{also[0]}:{also[1]}", "n": len(yf), "link": link}
+    mu, sd, w, b = C.fit_ridge(X, y, ALPHA)
+    stretch = float(yw.std() / max(C.predict(Xw, mu, sd, w, b).std(), 1e-9))
+    cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
+    cv = b + (cv - b) * stretch
+    entry.update({"n": len(y), "mean": _r(mu), "sd": _r(sd), "weights": _r(w * stretch), "intercept": round(b, 4),
+                  "stretch": round(stretch, 4), "cuts": [], "lo": round(float(yw.min()), 4), "hi": round(float(yw.max()), 4),
+                  "cv_r": round(C.pearson(cv[:nw], yw), 4)})
+    if frows:
+        entry["cv_r_" + also[0]] = round(C.pearson(cv[nw:], yf), 4)
+    major = np.array([_major(g) for g in yw])
+    entry["cv_qwk_cefr6"] = round(C.qwk(major, np.array([_major(g) for g in np.clip(cv[:nw], 10, 90)])), 4)
+    return entry
 
 
 def _nested_cut_cv(cv: np.ndarray, y: np.ndarray, levels: np.ndarray, max_score: int) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +390,8 @@ def _r(a: np.ndarray) -> list[float]:
     return [round(float(x), 5) for x in a]
 
 
-DEFAULT_LIMITS = {"ellipse": None, "wi": 1500, "commonlit": 1500}
+# rows fitted on (a fixed random sample of each set); bench/validity.py measures agreement on the others
+DEFAULT_LIMITS = {"ellipse": 1118, "wi": 1500, "commonlit": 1500, "fce": 800}
 
 
 def main() -> None:
@@ -317,7 +403,7 @@ def main() -> None:
     limits = {k: (args.limit if args.limit else v) for k, v in DEFAULT_LIMITS.items()}
     if not DATA.exists():
         sys.exit(f"no shared data at {DATA}")
-    cal = fit(limits, write_params=not args.check)
+    cal, profile = fit(limits, write_params=not args.check)
     if args.check:
         stored = json.loads(Path(args.out).read_text())
         for name, m in cal["models"].items():
@@ -325,9 +411,15 @@ def main() -> None:
             if s:
                 dw = max(abs(a - b) for a, b in zip(m["weights"], s["weights"]))
                 print(f"{name}: max weight difference {dw:.4f}")
+        old = pos_ngrams.load_model()
+        if old is not None:
+            dw = max(abs(w - old.terms.get(t, (0, 0))[1]) for t, (_, w) in profile.terms.items())
+            print(f"pos_ngrams: {len(profile.terms)} terms ({len(old.terms)} stored), max weight difference {dw:.5f}")
         return
     Path(args.out).write_text(json.dumps(cal, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    profile.save(pos_ngrams.MODEL_PATH, fitted_on="W&I GSE, ELLIPSE Overall and FCE script_s, each standardised (bench/calibrate.py)",
+                 alpha=POS_NGRAM_ALPHA, min_df=POS_NGRAM_MIN_DF)
+    print(f"wrote {args.out} and {pos_ngrams.MODEL_PATH}")
 
 
 if __name__ == "__main__":

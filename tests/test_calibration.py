@@ -66,6 +66,16 @@ def test_writing_level_reproduces(cal):
     _check(cal, "writing.gse", "wi", CAL.wi(N))
 
 
+def test_writing_level_ranks_fce_scripts(cal):
+    """The level model is fitted on W&I together with FCE exam scores (linked onto the GSE scale)."""
+    m = cal.raw["models"]["writing.gse"]
+    assert m["also"]["target"] == "fce:script_s"
+    rows = CAL.fce(N)
+    latent = [cal.model("writing.gse").latent(f) for f in _features("fce", rows)]
+    r = C.pearson(latent, [x["script_s"] for x in rows])
+    assert r >= m["cv_r_fce"] - TOLERANCE, f"FCE r={r:.3f}, stored CV r={m['cv_r_fce']}"
+
+
 def test_cuts_are_ordered_and_cover_the_scale(cal):
     from scoring.catalogue import CATALOGUE
     for name, m in cal.raw["models"].items():

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from scoring.features import coherence, content, grammar, spelling, vocabulary
+from scoring.features import coherence, content, grammar, pos_ngrams, spelling, vocabulary
 from scoring.models import Finding
 from scoring.text import Token, count_words, tokens
 
@@ -30,6 +30,7 @@ class Analysis:
     features: dict[str, float]
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     content: Optional[content.ContentReport] = None
+    pos_profile: dict[str, list] = field(default_factory=dict)  # n-grams that raised / lowered pos_ngram_level
 
 
 _CACHE: "OrderedDict[tuple, Analysis]" = OrderedDict()
@@ -106,6 +107,12 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
         resp_vec = embed_job.result()[0]
         sent_vecs = np.zeros((0, resp_vec.shape[0]), dtype=np.float32)
     f.update(coherence.features(text, doc, n_words))
+    profile = resources.get("pos_ngrams")
+    pos_profile: dict[str, list] = {}
+    if profile is not None:  # absent before the first calibration: the trait models then use its mean
+        syms = pos_ngrams.symbols(doc)
+        f["pos_ngram_level"] = profile.level(syms)
+        pos_profile = profile.contributions(syms)
 
     # content against the prompt (essays) or the source / key points (summaries)
     rep = content.ContentReport(relevance=0.0)
@@ -150,7 +157,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     return Analysis(text=text, toks=toks, n_words=n_words, doc=doc, sentences=sents, features=f,
                     findings={"spelling": sp, "grammar": gr.errors + gr.fragments, "mechanics": gr.mechanics,
                               "run_on": gr.run_ons, "article_hint": gr.article_hints, "content": findings_content},
-                    content=rep)
+                    content=rep, pos_profile=pos_profile)
 
 
 SUMMARY_LENGTH_CAP = 50  # words: room for every key idea; longer summaries earn no more for length

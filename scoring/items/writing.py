@@ -150,6 +150,8 @@ def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findin
                           "contributions": model.contributions(feats), "findings": _fdump(findings)}
     if length_neutral:
         ev["length_neutral"] = list(LENGTH_FEATURES)
+    if "pos_ngram_level" in model.features and a.pos_profile:
+        ev["pos_profile"] = a.pos_profile
     if note:
         ev["rule"] = note
     return TraitResult(score=score, max=mx, evidence=ev, feedback=_feedback(item_type, trait, score, extra))
