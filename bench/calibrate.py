@@ -324,14 +324,15 @@ def _fit_level(spec: dict, sets: dict[str, list[dict]], feats: dict[str, list[di
     says little. FCE scores are placed on the GSE scale by a linear link with no free choice: the
     W&I-only model's (stretched) GSE for the FCE scripts gives the link's mean and sd, and each
     script's standardised score is put at that mean plus z times that sd. The model is then fitted on
-    both sets together and stretched by sd(human) / sd(fitted) on W&I, so that it spans the levels."""
+    both sets together, each set weighing the same in total (an FCE row weighs n_W&I / n_FCE), and
+    stretched by sd(human) / sd(fitted) on W&I, so that it spans the levels."""
     names = spec["features"]
     Xw = np.array([[f.get(k, 0.0) for k in names] for f in feats[spec["set"]]], float)
     yw = np.array([target_of(r, spec["target"]) for r in sets[spec["set"]]], float)
     mu, sd, w, b = C.fit_ridge(Xw, yw, ALPHA)
     alone = C.predict(Xw, mu, sd, w, b)
     entry: dict[str, Any] = {"target": f"{spec['set']}:{spec['target']}", "features": names, "alpha": ALPHA}
-    X, y, nw = Xw, yw, len(yw)
+    X, y, nw, weights = Xw, yw, len(yw), None
     also = spec.get("also")
     frows = sets.get(also[0]) if also else None
     if frows:
@@ -342,10 +343,12 @@ def _fit_level(spec: dict, sets: dict[str, list[dict]], feats: dict[str, list[di
                 "gse_mean": round(float(pf.mean()), 4), "gse_sd": round(float(pf.std()), 4)}
         X = np.vstack([Xw, Xf])
         y = np.concatenate([yw, link["gse_mean"] + (yf - link["score_mean"]) / link["score_sd"] * link["gse_sd"]])
-        entry["also"] = {"target": f"{also[0]}:{also[1]}", "n": len(yf), "link": link}
-    mu, sd, w, b = C.fit_ridge(X, y, ALPHA)
+        row_weight = nw / len(yf)  # both sets weigh the same in the fit, however many rows each has
+        weights = np.concatenate([np.ones(nw), np.full(len(yf), row_weight)])
+        entry["also"] = {"target": f"{also[0]}:{also[1]}", "n": len(yf), "link": link, "row_weight": round(row_weight, 4)}
+    mu, sd, w, b = C.fit_ridge(X, y, ALPHA, weights)
     stretch = float(yw.std() / max(C.predict(Xw, mu, sd, w, b).std(), 1e-9))
-    cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
+    cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED, weights=weights)
     cv = b + (cv - b) * stretch
     entry.update({"n": len(y), "mean": _r(mu), "sd": _r(sd), "weights": _r(w * stretch), "intercept": round(b, 4),
                   "stretch": round(stretch, 4), "cuts": [], "lo": round(float(yw.min()), 4), "hi": round(float(yw.max()), 4),

@@ -79,20 +79,24 @@ def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
 
 # ---------------------------------------------------------------- fitting (used by bench/calibrate.py)
 
-def standardise(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mu = X.mean(axis=0)
-    sd = X.std(axis=0)
+def standardise(X: np.ndarray, weights: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+    mu = np.average(X, axis=0, weights=weights)
+    sd = np.sqrt(np.average((X - mu) ** 2, axis=0, weights=weights))
     sd[sd < 1e-9] = 1.0
     return mu, sd
 
 
-def fit_ridge(X: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Ridge regression on standardised features: returns mean, sd, weights, intercept."""
-    mu, sd = standardise(X)
+def fit_ridge(X: np.ndarray, y: np.ndarray, alpha: float = 1.0,
+              weights: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Ridge regression on standardised features: returns mean, sd, weights, intercept. `weights`
+    (one per row, optional) weigh the rows' squared errors, means and spreads."""
+    sw = np.ones(len(y)) if weights is None else np.asarray(weights, float)
+    mu, sd = standardise(X, sw)
     Z = (X - mu) / sd
-    n, p = Z.shape
-    w = np.linalg.solve(Z.T @ Z + alpha * np.eye(p), Z.T @ (y - y.mean()))
-    return mu, sd, w, float(y.mean())
+    b = float(np.average(y, weights=sw))
+    p = Z.shape[1]
+    w = np.linalg.solve((Z * sw[:, None]).T @ Z + alpha * np.eye(p), (Z * sw[:, None]).T @ (y - b))
+    return mu, sd, w, b
 
 
 def predict(X: np.ndarray, mu: np.ndarray, sd: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -171,11 +175,12 @@ def kfold_indices(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
     return [idx[i::k] for i in range(k)]
 
 
-def cross_val_predict(X: np.ndarray, y: np.ndarray, alpha: float, k: int = 5, seed: int = 0) -> np.ndarray:
+def cross_val_predict(X: np.ndarray, y: np.ndarray, alpha: float, k: int = 5, seed: int = 0,
+                      weights: Optional[np.ndarray] = None) -> np.ndarray:
     out = np.zeros(len(y))
     for fold in kfold_indices(len(y), k, seed):
         train = np.setdiff1d(np.arange(len(y)), fold)
-        mu, sd, w, b = fit_ridge(X[train], y[train], alpha)
+        mu, sd, w, b = fit_ridge(X[train], y[train], alpha, None if weights is None else weights[train])
         out[fold] = predict(X[fold], mu, sd, w, b)
     return out
 
