@@ -1,5 +1,6 @@
-"""Cut-point choice (scoring/calibration.py): optimised shares stay within the allowed spread and
-never correlate worse with the human scores than the quantile-matched start. No data needed."""
+"""Cut-point choice and the weighted ridge (scoring/calibration.py): optimised shares stay within the
+allowed spread and never correlate worse with the human scores than the quantile-matched start; a row
+weight acts as repeating the row. No data needed."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,3 +36,18 @@ def test_share_bounds_follow_the_human_shares():
     levels = np.array([0] * 20 + [1] * 60 + [2] * 20, float)
     b = C.share_bounds(levels, 2)
     assert np.allclose(b[1], (0.6 * 2 / 3, 0.9)) and np.allclose(b[0], (0.2 * 2 / 3, 0.3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=4))
+def test_a_row_weight_is_the_same_as_repeating_the_row(seed, times):
+    """fit_ridge's row weights (the level model weighs FCE rows so that each set counts the same)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 3))
+    y = X @ np.array([1.0, -0.5, 0.2]) + rng.normal(0, 0.3, 30)
+    w = np.ones(30)
+    w[:5] = times
+    weighted = C.fit_ridge(X, y, 2.0, w)
+    repeated = C.fit_ridge(np.vstack([X] + [X[:5]] * (times - 1)), np.concatenate([y] + [y[:5]] * (times - 1)), 2.0)
+    probe = rng.normal(size=(4, 3))
+    assert np.allclose(C.predict(probe, *weighted), C.predict(probe, *repeated), atol=1e-9)

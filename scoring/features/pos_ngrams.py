@@ -4,7 +4,7 @@ writing at known levels.
 A response becomes a sequence of symbols: function words as themselves (`the`, `of`, `is`, `to`,
 `which`), content words as their fine POS tag (`NN`, `VBZ`, `JJR`), `,` `.` `?` `!` as themselves,
 other punctuation as `P`, and `<s>` at each sentence start. The unigrams and bigrams of that sequence
-(`<s> i`, `a NNS`, `to VBD`, `more JJR`, `MD VBZ`) carry the grammar and phrasing a learner
+(`<s> because`, `a NNS`, `to VBD`, `NNS VBZ`, `, which`) carry the grammar and phrasing a learner
 controls, but no topic words, so the profile does not learn essay prompts.
 
 `pos_ngram_level` is a ridge regression over their sublinear tf-idf weights (l2-normalised, as in
