@@ -31,6 +31,16 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "pos_ngrams.json"
 FUNCTION_POS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART"})
 KEPT_PUNCT = frozenset({",", ".", "?", "!"})
 MAX_N = 2
+# plain-language names of the symbols that are not words (Penn Treebank tags as spaCy assigns them)
+SYMBOL_NAMES = {
+    "<s>": "[sentence start]", "P": "[punctuation]", "CD": "[number]", "FW": "[foreign word]", "LS": "[list marker]",
+    "SYM": "[symbol]", "ADD": "[web address]", "XX": "[unknown word]", "UH": "[interjection]", "POS": "['s]",
+    "NN": "[noun]", "NNS": "[plural noun]", "NNP": "[name]", "NNPS": "[plural name]",
+    "JJ": "[adjective]", "JJR": "[comparative adjective]", "JJS": "[superlative adjective]",
+    "RB": "[adverb]", "RBR": "[comparative adverb]", "RBS": "[superlative adverb]",
+    "VB": "[verb, base form]", "VBD": "[verb, past tense]", "VBG": "[verb, -ing form]", "VBN": "[verb, past participle]",
+    "VBP": "[verb, present]", "VBZ": "[verb, -s form]",
+}
 
 
 def symbols(doc: Iterable[Any]) -> list[str]:
@@ -76,10 +86,15 @@ class PosNgramModel:
         parts = self._parts(syms)
         return round(self.intercept + sum(parts.values()), 4) if parts else 0.0
 
-    def contributions(self, syms: Sequence[str], top: int = 5) -> dict[str, list[tuple[str, float]]]:
-        """The n-grams that raise and lower the level most (evidence for a learner)."""
-        parts = sorted(((t, round(v, 4)) for t, v in self._parts(syms).items()), key=lambda x: x[1])
-        return {"raising": [p for p in reversed(parts[-top:]) if p[1] > 0], "lowering": [p for p in parts[:top] if p[1] < 0]}
+    def contributions(self, syms: Sequence[str], top: int = 5) -> dict[str, list[dict[str, Any]]]:
+        """The n-grams that raise and lower the level most (evidence for a learner), each with its
+        effect on the level and a plain reading (`they VBZ` -> `they [verb, -s form]`)."""
+        parts = sorted(self._parts(syms).items(), key=lambda x: x[1])
+
+        def entry(t: str, v: float) -> dict[str, Any]:
+            return {"pattern": t, "reads": " ".join(SYMBOL_NAMES.get(x, x) for x in t.split()), "effect": round(v, 4)}
+        return {"raising": [entry(t, v) for t, v in reversed(parts[-top:]) if v > 0],
+                "lowering": [entry(t, v) for t, v in parts[:top] if v < 0]}
 
     def to_json(self, **meta: Any) -> dict:
         return {**meta, "max_n": self.max_n, "intercept": round(self.intercept, 6),
