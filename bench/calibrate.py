@@ -194,9 +194,10 @@ def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAM
 
 def fit_pos_ngrams(sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> tuple[pos_ngrams.PosNgramModel, dict]:
     """The POS profile model (scoring/features/pos_ngrams.py), fitted on W&I GSE, ELLIPSE Overall and
-    FCE script scores, each standardised within its set. The trait and level models are then fitted on
-    its out-of-fold values (5 folds: ELLIPSE split by prompt, W&I and FCE at random), so they weigh it as it behaves on texts it
-    has not seen; the other sets get the final model's values. Returns the model and its CV r per set."""
+    FCE script scores, each standardised within its set. The trait and level models are then fitted
+    on its out-of-fold values (5 folds: ELLIPSE split by prompt, W&I and FCE at random), so they weigh
+    it as it behaves on texts it has not seen; the other sets get the final model's values. Returns
+    the model and its out-of-fold r per set."""
     parts = [("wi", "gse"), ("ellipse", "Overall"), ("fce", "script_s")]
     docs, y, fold, owner = [], [], [], []
     for name, target in parts:

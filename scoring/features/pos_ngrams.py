@@ -10,8 +10,8 @@ controls, but no topic words, so the profile does not learn essay prompts.
 `pos_ngram_level` is a ridge regression over their sublinear tf-idf weights (l2-normalised, as in
 information retrieval), fitted by `bench/calibrate.py` on Write & Improve CEFR levels, ELLIPSE
 Overall scores and FCE exam scores, each standardised within its corpus: the value is in standard
-deviations of writing level (0 = the corpora's mean learner). It enters the calibrated trait and level models as
-one more feature. The fitted terms are data (`scoring/data/pos_ngrams.json`); `fit` is the
+deviations of writing level (0 = the corpora's mean learner). It enters the calibrated trait and
+level models as one more feature. The fitted terms are data (`scoring/data/pos_ngrams.json`); `fit` is the
 fitting code (pure numpy), `PosNgramModel.level` the scoring.
 """
 from __future__ import annotations
