@@ -268,3 +268,16 @@ def test_summary_scores_in_range(engine, sentences, item_type):
     if item_type == "summarize_spoken_text":
         form = r.traits["form"].evidence.get("ungated_score", r.traits["form"].score)
         assert form == word_count_form(spec, count_words(text))
+
+
+def test_grammar_evidence_shows_the_pos_profile_patterns(engine):
+    """The POS profile feeds every modelled trait; the Grammar trait lists the patterns behind it, once."""
+    text = " ".join(["Me and my friend thinks that technology is good thing.",
+                     "They makes our life easy and we can talk with family every days."] * 10)
+    res = engine.score({"item_type": "write_essay", "item": {"prompt": PROMPT}, "response": {"text": text}})
+    profile = res.traits["grammar"].evidence["pos_profile"]
+    lowering = {e["reads"] for e in profile["lowering"]}
+    assert "they [verb, -s form]" in lowering or "every [plural noun]" in lowering, profile
+    assert all(e["effect"] < 0 for e in profile["lowering"]) and all(e["effect"] > 0 for e in profile["raising"])
+    assert "pos_ngram_level" in res.traits["grammar"].evidence["features"]
+    assert sum("pos_profile" in t.evidence for t in res.traits.values()) == 1

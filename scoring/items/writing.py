@@ -150,7 +150,7 @@ def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findin
                           "contributions": model.contributions(feats), "findings": _fdump(findings)}
     if length_neutral:
         ev["length_neutral"] = list(LENGTH_FEATURES)
-    if "pos_ngram_level" in model.features and a.pos_profile:
+    if trait == "grammar" and a.pos_profile:  # the POS profile feeds every modelled trait; its patterns are shown once
         ev["pos_profile"] = a.pos_profile
     if note:
         ev["rule"] = note
