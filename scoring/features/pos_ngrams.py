@@ -83,18 +83,29 @@ class PosNgramModel:
 
     def level(self, syms: Sequence[str]) -> float:
         """Fitted level of a symbol sequence (0.0 for a text with none of the model's terms)."""
-        parts = self._parts(syms)
-        return round(self.intercept + sum(parts.values()), 4) if parts else 0.0
+        return self._level(self._parts(syms))
 
     def contributions(self, syms: Sequence[str], top: int = 5) -> dict[str, list[dict[str, Any]]]:
         """The n-grams that raise and lower the level most (evidence for a learner), each with its
         effect on the level and a plain reading (`they VBZ` -> `they [verb, -s form]`)."""
-        parts = sorted(self._parts(syms).items(), key=lambda x: x[1])
+        return self._contributions(self._parts(syms), top)
+
+    def assess(self, syms: Sequence[str], top: int = 5) -> tuple[float, dict[str, list[dict[str, Any]]]]:
+        """level() and contributions() from one pass over the text's n-grams."""
+        parts = self._parts(syms)
+        return self._level(parts), self._contributions(parts, top)
+
+    def _level(self, parts: Mapping[str, float]) -> float:
+        return round(self.intercept + sum(parts.values()), 4) if parts else 0.0
+
+    @staticmethod
+    def _contributions(parts: Mapping[str, float], top: int) -> dict[str, list[dict[str, Any]]]:
+        ranked = sorted(parts.items(), key=lambda x: x[1])
 
         def entry(t: str, v: float) -> dict[str, Any]:
             return {"pattern": t, "reads": " ".join(SYMBOL_NAMES.get(x, x) for x in t.split()), "effect": round(v, 4)}
-        return {"raising": [entry(t, v) for t, v in reversed(parts[-top:]) if v > 0],
-                "lowering": [entry(t, v) for t, v in parts[:top] if v < 0]}
+        return {"raising": [entry(t, v) for t, v in reversed(ranked[-top:]) if v > 0],
+                "lowering": [entry(t, v) for t, v in ranked[:top] if v < 0]}
 
     def to_json(self, **meta: Any) -> dict:
         return {**meta, "max_n": self.max_n, "intercept": round(self.intercept, 6),

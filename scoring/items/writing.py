@@ -136,9 +136,10 @@ def score_spelling(item_type: str, a: Analysis) -> TraitResult:
 
 def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findings: list[Finding],
               extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None,
-              length_neutral: bool = False) -> TraitResult:
+              length_neutral: bool = False, show_profile: bool = False) -> TraitResult:
     """A calibrated trait. `length_neutral` (summaries, short by rule): the length features take the
-    calibration mean, so an essay-fitted model does not punish a summary for being short."""
+    calibration mean, so an essay-fitted model does not punish a summary for being short.
+    `show_profile`: add the POS profile's patterns (it feeds every modelled trait; one trait shows them)."""
     mx = CATALOGUE.item(item_type).traits[trait].max
     feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
     latent = model.latent(feats)
@@ -150,7 +151,7 @@ def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findin
                           "contributions": model.contributions(feats), "findings": _fdump(findings)}
     if length_neutral:
         ev["length_neutral"] = list(LENGTH_FEATURES)
-    if trait == "grammar" and a.pos_profile:  # the POS profile feeds every modelled trait; its patterns are shown once
+    if show_profile and a.pos_profile:
         ev["pos_profile"] = a.pos_profile
     if note:
         ev["rule"] = note
@@ -253,7 +254,8 @@ def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
         "development_structure_coherence": _modelled(it, "development_structure_coherence", cal.model("essay.dsc"), a,
                                                      a.findings["run_on"],
                                                      f"{int(a.features['n_paragraphs'])} paragraph(s), {int(a.features['connectives'])} connectives of {int(a.features['connective_types'])} kinds."),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a)),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
+                             show_profile=True),
         "general_linguistic_range": _modelled(it, "general_linguistic_range", cal.model("essay.glr"), a, [],
                                               f"Lexical diversity (MTLD) {a.features['mtld']:.0f}; {a.features['clauses_per_sentence']:.1f} subordinate clauses per sentence."),
         "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a)),
@@ -271,7 +273,7 @@ def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
         "content": score_content(it, a, cal, summary=True),
         "form": score_form(it, text, a, cal.raw["params"]),
         "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
-                             length_neutral=True),
+                             length_neutral=True, show_profile=True),
         "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a),
                                 length_neutral=True),
     }
