@@ -36,7 +36,6 @@ ALPHA = 5.0
 POS_NGRAM_ALPHA = 3.0  # ridge penalty of the POS profile model (chosen on prompt-grouped ELLIPSE CV: 1 / 3 / 10)
 POS_NGRAM_MIN_DF = 5  # an n-gram enters the profile when it occurs in at least this many texts
 SYMBOLS = "_symbols"  # key of a row's POS-profile symbols (space-joined) beside its features
-CUT_GAIN = 0.01  # nested-CV gain in integer r needed to use optimised cut-points instead of quantile-matched ones
 
 # Rule parameters (not fitted; documented in docs/writing.md)
 PARAMS = {
@@ -304,12 +303,12 @@ def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> di
     levels = human_levels(name, y, spec["max"])
     entry["cuts"] = C.quantile_cuts(latent, levels, spec["max"])
     # cut-points: quantile-matched to the human shares, unless shares chosen to maximise the
-    # integer score's correlation (within share_bounds) do better by CUT_GAIN in nested CV
+    # integer score's correlation (within share_bounds) do better by C.CUT_GAIN in nested CV
     quant_cv, opt_cv = _nested_cut_cv(cv, y, levels, spec["max"])
     entry["cuts_method"] = "quantile-matched"
     entry["cv_r_integer_quantile"] = round(C.pearson(quant_cv, y), 4)
     entry["cv_r_integer_optimised"] = round(C.pearson(opt_cv, y), 4)
-    if entry["cv_r_integer_optimised"] >= entry["cv_r_integer_quantile"] + CUT_GAIN:
+    if entry["cv_r_integer_optimised"] >= entry["cv_r_integer_quantile"] + C.CUT_GAIN:
         entry["shares"] = C.optimised_shares(cv, y, levels, spec["max"])
         entry["cuts"] = C.share_cuts(latent, entry["shares"])
         entry["cuts_method"] = "optimised shares"

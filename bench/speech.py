@@ -11,10 +11,10 @@ the fitted coefficients (folds by clip; the reported r are out-of-fold). The int
 model value mapped to 0-5 by cut-points (scoring.speech.calibration.to_score), then the fluency rule
 caps. Cut-points put the same share of clips at each score as the human scores have at that level
 (human 0-10 scores mapped onto PTE 0-5 by the rubric bands, LEVELS), or shares optimised for the
-integer r within scoring.calibration.share_bounds when that wins by CUT_GAIN; either way chosen by
-nested cross-validation (each outer fold's coefficients and cut-points from its training folds
-only), so the reported integer r are out-of-fold too; the r of plain rounding is printed beside
-them (cv_r_int_by_mapping). `--fit` refits the few linear coefficients and the cut-points of fluency and
+integer r within scoring.calibration.share_bounds when that wins by scoring.calibration.CUT_GAIN;
+either way chosen by nested cross-validation (each outer fold's coefficients and cut-points from its
+training folds only), so the reported integer r are out-of-fold too; the r of plain rounding is
+printed beside them (cv_r_int_by_mapping). `--fit` refits the few linear coefficients and the cut-points of fluency and
 pronunciation on all clips and writes them into scoring/data/speech_calibration.json. Features are
 cached in bench/out/speech_features.jsonl.
 Speed: seconds of compute per second of audio, and the time to score a 40-second Read Aloud and
@@ -42,7 +42,6 @@ DATA = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data")) / "s
 CACHE = ROOT / "bench" / "out" / "speech_features.jsonl"
 FLU = ["sec_per_word", "pause_ratio", "mean_gop", "hesitations_scaled"]
 PRON = ["mean_gop", "recognised_share", "pause_ratio"]
-CUT_GAIN = 0.01  # nested-CV gain in integer r needed to use optimised shares instead of quantile-matched cut-points
 
 
 def pearson(a, b) -> float:
@@ -201,7 +200,7 @@ def agreement(recs: list[dict], do_fit: bool) -> dict:
     npr = nested_integer(Xp, ha / 2, la, np.full(len(ok), 5))
     method = {}
     for name, n, h in (("fluency", nf, hf), ("pronunciation", npr, ha)):
-        method[name] = "optimised shares" if pearson(n["optimised"], h) >= pearson(n["quantile"], h) + CUT_GAIN else "quantile-matched"
+        method[name] = "optimised shares" if pearson(n["optimised"], h) >= pearson(n["quantile"], h) + C.CUT_GAIN else "quantile-matched"
     pick = {"optimised shares": "optimised", "quantile-matched": "quantile"}
     sf, spr = nf[pick[method["fluency"]]], npr[pick[method["pronunciation"]]]
     content = np.array([r["content"] / max(r["content_max"], 1) for r in ok])

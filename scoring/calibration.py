@@ -118,6 +118,9 @@ def quantile_cuts(latent: np.ndarray, target_levels: np.ndarray, max_score: int)
     return [round(c, 4) for c in cuts]
 
 
+CUT_GAIN = 0.01  # nested-CV gain in integer r needed to use optimised shares instead of quantile-matched cut-points
+
+
 def share_bounds(target_levels: np.ndarray, max_score: int, lo: float = 2 / 3, hi: float = 1.5,
                  floor: float = 0.01) -> list[tuple[float, float]]:
     """Allowed share of each integer score: between `lo` and `hi` times the human share (at least up to
