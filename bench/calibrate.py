@@ -58,22 +58,22 @@ MODELS: dict[str, dict[str, Any]] = {
     # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
     "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
                       "features": ["log_words", "lemma_types", "mtld", "log_errors_per_100w", "lower_start_ratio", "bigram_ratio",
-                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
+                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
     "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
                   "features": ["log_words", "log_n_paragraphs", "connective_types", "log_connectives_per_100w", "adjacent_cohesion",
                                "lower_start_ratio", "log_errors_per_100w", "log_sd_sentence_len", "mtld", "log_run_ons", "ing_forms_per_100w",
-                               "unusual_pair_ratio", "pos_ngram_level"]},
+                               "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
     "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
                       "features": ["log_grammar_per_100w", "log_mechanics_per_100w", "log_spelling_per_100w", "lower_start_ratio", "bigram_ratio",
                                    "unattached_ratio", "log_article_hints_per_100w", "log_lowercase_i", "mtld", "log_sd_sentence_len",
-                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
+                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
     "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
                   "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "log_errors_per_100w",
-                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
+                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
     "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
                                             "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share", "log_errors_per_100w",
-                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
+                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
                         "features": ["log_words_capped", "relevance", "key_coverage", "copied_ratio", "topic_overlap",
                                      "log_grammar_per_100w", "log_spelling_per_100w"]},
@@ -273,24 +273,36 @@ def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[di
         _write_params_only(PARAMS)
     feats = {k: features_for(k, v) for k, v in sets.items() if v}
     profile, profile_cv = fit_pos_ngrams(sets, feats)
-    models, report = {}, {}
-    for name, spec in MODELS.items():
+    models, report, cv_ints = {}, {}, {}
+    # the writing-level model first: its latent is an input of the essay trait models (C.WRITING_LEVEL)
+    for name, spec in sorted(MODELS.items(), key=lambda kv: kv[1]["max"] is not None):
         rows = sets.get(spec["set"]) or []
         if not rows:
             print(f"{name}: no data ({spec['set']})")
             continue
-        entry = _fit_level(spec, sets, feats) if spec["max"] is None else _fit_trait(name, spec, rows, feats[spec["set"]])
+        if spec["max"] is None:
+            entry = _fit_level(spec, sets, feats)
+            level = C.TraitModel.from_json(name, entry)
+            for name_, fs in feats.items():
+                if name_ not in (spec["set"], spec["also"][0]):
+                    for f in fs:
+                        f[C.WRITING_LEVEL] = level.latent(f)
+        else:
+            entry, cv_ints[name] = _fit_trait(name, spec, rows, feats[spec["set"]])
         models[name] = entry
         report[name] = {k: entry[k] for k in entry if k.startswith("cv_") or k in ("n", "target")}
         print(f"{name:24s} n={entry['n']:5d} " + " ".join(f"{k}={entry[k]:.3f}" for k in entry if k.startswith("cv_")))
+    total = _cv_essay_total(sets["ellipse"], feats["ellipse"], {k: v for k, v in cv_ints.items() if k.startswith("essay.")})
+    print("write_essay total        " + " ".join(f"{k}={v}" for k, v in total.items()))
     return {"version": time.strftime("%Y-%m-%d"), "method": "ridge on standardised named features + quantile-matched cut-points; "
             "see scoring/calibration.py and bench/calibrate.py", "limits": limits, "seed": SEED,
-            "params": PARAMS, "models": models, "pos_ngrams": {"path": "scoring/data/pos_ngrams.json", "terms": len(profile.terms),
+            "params": PARAMS, "models": models, "cv_essay_total": total, "pos_ngrams": {"path": "scoring/data/pos_ngrams.json", "terms": len(profile.terms),
                                                                "alpha": POS_NGRAM_ALPHA, "min_df": POS_NGRAM_MIN_DF, "cv_r": profile_cv}}, profile
 
 
-def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> dict:
-    """A trait model: ridge on the named features, then cut-points onto the PTE trait's 0..max."""
+def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> tuple[dict, np.ndarray]:
+    """A trait model: ridge on the named features, then cut-points onto the PTE trait's 0..max.
+    Returns the model and its nested cross-validated integer scores (cut-points chosen on the other folds)."""
     X = np.array([[f.get(k, 0.0) for k in spec["features"]] for f in feats], float)
     y = np.array([target_of(r, spec["target"]) for r in rows], float)
     cv = C.cross_val_predict(X, y, ALPHA, k=5, seed=SEED)
@@ -315,7 +327,23 @@ def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> di
     cv_scores = np.array([C.cut(v, entry["cuts"]) for v in cv])
     entry["cv_r_integer"] = round(C.pearson(cv_scores, y), 4)
     entry["cv_qwk_levels"] = round(C.qwk(levels.astype(int), cv_scores), 4)
-    return entry
+    return entry, (opt_cv if entry["cuts_method"] == "optimised shares" else quant_cv)
+
+
+def _cv_essay_total(rows: list[dict], feats: list[dict], cv_ints: dict[str, np.ndarray]) -> dict:
+    """The Write Essay total (ungated) against ELLIPSE Overall on the fitted essays, cross-validated: the
+    modelled traits' nested out-of-fold integer scores, Content 0 where the engine's off-topic / template
+    gate fires, plus Form and Spelling by the engine's own rules. bench/validity.py measures the same
+    total through the engine on the essays not fitted on; this one rests on three times as many."""
+    from scoring.items.writing import content_gate, score_form, spelling_score
+    if not rows or len(cv_ints) < 5:
+        return {}
+    gated = np.array([content_gate(f, PARAMS, summary=False) is not None for f in feats])
+    modelled = sum(cv_ints.values()) - np.where(gated, cv_ints["essay.content"], 0)
+    rules = np.array([score_form("write_essay", r["text"], None, PARAMS).score + spelling_score(int(f["spelling_errors"]))
+                      for r, f in zip(rows, feats)])
+    y = np.array([r["Overall"] for r in rows], float)
+    return {"n": len(rows), "r": round(C.pearson(modelled + rules, y), 4), "r_modelled_traits": round(C.pearson(modelled, y), 4)}
 
 
 def _fit_level(spec: dict, sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> dict:

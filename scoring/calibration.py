@@ -20,6 +20,8 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 CALIBRATION_PATH = Path(__file__).parent / "data" / "calibration.json"
+# input of the essay trait models: the writing-level model's latent (GSE), fitted before them on other sets
+WRITING_LEVEL = "writing_level"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,11 @@ _FEATS: dict = {}
 
 def _features(set_name, rows):
     if set_name not in _FEATS:  # computed afresh with the current code, not read from the bench cache
-        _FEATS[set_name] = CAL.features_for(set_name, rows, use_cache=False)
+        feats = CAL.features_for(set_name, rows, use_cache=False)
+        level = C.load_calibration().model("writing.gse")
+        for f in feats:  # the essay trait models' input from the level model, as the engine adds it
+            f[C.WRITING_LEVEL] = level.latent(f)
+        _FEATS[set_name] = feats
     return _FEATS[set_name]
 
 

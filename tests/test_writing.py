@@ -281,3 +281,27 @@ def test_grammar_evidence_shows_the_pos_profile_patterns(engine):
     assert all(e["effect"] < 0 for e in profile["lowering"]) and all(e["effect"] > 0 for e in profile["raising"])
     assert "pos_ngram_level" in res.traits["grammar"].evidence["features"]
     assert sum("pos_profile" in t.evidence for t in res.traits.values()) == 1
+
+
+@pytest.mark.parametrize("item_type", ["write_essay", "summarize_written_text"])
+def test_trait_models_weigh_the_writing_level_the_estimate_reports(engine, item_type):
+    """The level model's GSE latent is an input of the essay trait models: the same number, rounded,
+    is the response's writing estimate (for summaries both are length-neutral)."""
+    text = essay_of(230) if item_type == "write_essay" else PARAPHRASE
+    sub = {"item_type": item_type, "response": {"text": text}, "item": {"prompt": PROMPT, "source_text": SOURCE}}
+    res = engine.score(sub)
+    level = res.traits["grammar"].evidence["features"]["writing_level"]
+    assert res.estimate.gse == round(min(90.0, max(10.0, level)))
+    assert all(t.evidence["features"]["writing_level"] == level
+               for t in res.traits.values() if "writing_level" in t.evidence.get("features", {}))
+    assert "writing_level" in res.traits["grammar"].evidence["contributions"]
+
+
+def test_content_gate_is_a_rule_on_the_features():
+    from scoring.calibration import load_calibration
+    from scoring.items.writing import content_gate
+    p = load_calibration().raw["params"]
+    on_topic = {"relevance": 0.5, "topic_overlap": 0.6, "template_ratio": 0.1}
+    assert content_gate(on_topic, p, summary=False) is None
+    assert "off-topic" in content_gate({**on_topic, "relevance": 0.01, "topic_overlap": 0.0}, p, summary=False)
+    assert "template" in content_gate({**on_topic, "template_ratio": 0.9, "topic_overlap": 0.1}, p, summary=False)

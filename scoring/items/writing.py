@@ -16,9 +16,9 @@ Written items also carry a GSE/CEFR `estimate` from the calibrated writing-level
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
-from scoring.calibration import Calibration, TraitModel, load_calibration
+from scoring.calibration import WRITING_LEVEL, Calibration, TraitModel, load_calibration
 from scoring.catalogue import CATALOGUE, ItemSpec
 from scoring.features.analysis import Analysis, analyze
 from scoring.features import similarity, nlp, spelling, grammar  # noqa: F401  (register resources)
@@ -123,25 +123,39 @@ def score_form(item_type: str, text: str, a: Optional[Analysis], params: dict) -
 
 # ------------------------------------------------------------------------------------- other traits
 
+def spelling_score(n_errors: int) -> int:
+    """The rubric's Spelling rule (0-2): no errors 2, one error 1, more 0."""
+    return 2 if n_errors == 0 else 1 if n_errors == 1 else 0
+
+
 def score_spelling(item_type: str, a: Analysis) -> TraitResult:
     mx = CATALOGUE.item(item_type).traits["spelling"].max
     errs = a.findings["spelling"]
     n = len(errs)
-    score = 2 if n == 0 else 1 if n == 1 else 0
+    score = spelling_score(n)
     extra = "" if n == 0 else f"{n} spelling issue(s), e.g. " + ", ".join(f"'{f.text}'" + (f" -> '{f.suggestions[0]}'" if f.suggestions else "") for f in errs[:3]) + "."
     return TraitResult(score=min(score, mx), max=mx, evidence={"errors": n, "rule": "0 errors: 2, 1 error: 1, more: 0",
                                                                "findings": _fdump(errs)},
                        feedback=_feedback(item_type, "spelling", score, extra))
 
 
-def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findings: list[Finding],
-              extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None,
-              length_neutral: bool = False, show_profile: bool = False) -> TraitResult:
-    """A calibrated trait. `length_neutral` (summaries, short by rule): the length features take the
-    calibration mean, so an essay-fitted model does not punish a summary for being short.
-    `show_profile`: add the POS profile's patterns (it feeds every modelled trait; one trait shows them)."""
-    mx = CATALOGUE.item(item_type).traits[trait].max
+def model_inputs(a: Analysis, cal: Calibration, length_neutral: bool = False) -> dict[str, float]:
+    """The calibrated models' inputs: the analysis features plus `writing_level`, the writing-level
+    model's GSE latent (fitted on W&I and FCE scripts: other learners, other prompts), which every
+    essay trait model weighs. `length_neutral` (summaries, short by rule): the length features are left
+    out, so they take their calibration mean and an essay-fitted model does not punish a summary for
+    being short."""
     feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
+    feats[WRITING_LEVEL] = cal.model("writing.gse").latent(feats)
+    return feats
+
+
+def _modelled(item_type: str, trait: str, model: TraitModel, feats: dict[str, float], findings: list[Finding],
+              extra: str = "", floor: int = 0, cap: Optional[int] = None, note: Optional[str] = None,
+              profile: Optional[list[dict]] = None) -> TraitResult:
+    """A calibrated trait from the model inputs (`model_inputs`). `profile`: the POS profile's patterns,
+    shown in this trait's evidence (the profile feeds every modelled trait; one trait shows it)."""
+    mx = CATALOGUE.item(item_type).traits[trait].max
     latent = model.latent(feats)
     score = min(max(model.score(feats), floor), mx)
     if cap is not None:
@@ -149,10 +163,10 @@ def _modelled(item_type: str, trait: str, model: TraitModel, a: Analysis, findin
     ev: dict[str, Any] = {"model": model.name, "latent": round(latent, 3), "cuts": list(model.cuts),
                           "features": {f: feats.get(f) for f in model.features},
                           "contributions": model.contributions(feats), "findings": _fdump(findings)}
-    if length_neutral:
+    if not any(f in feats for f in LENGTH_FEATURES):
         ev["length_neutral"] = list(LENGTH_FEATURES)
-    if show_profile and a.pos_profile:
-        ev["pos_profile"] = a.pos_profile
+    if profile:
+        ev["pos_profile"] = profile
     if note:
         ev["rule"] = note
     return TraitResult(score=score, max=mx, evidence=ev, feedback=_feedback(item_type, trait, score, extra))
@@ -173,24 +187,23 @@ def _vocab_extra(a: Analysis) -> str:
     return f"Often repeated: {', '.join(rep)}; try more precise alternatives." if rep else ""
 
 
-def content_gate(a: Analysis, cal: Calibration, summary: bool) -> Optional[str]:
-    p = cal.raw["params"]
-    if a.content is None:
-        return None
+def content_gate(f: Mapping[str, float], p: Mapping[str, Any], summary: bool) -> Optional[str]:
+    """Why Content is 0 (off-topic or a memorised template), from the features `f` of a response to a
+    prompt or source and the rule parameters `p`; None when the gates pass."""
     thr = p["offtopic_relevance_summary"] if summary else p["offtopic_relevance_essay"]
-    if a.features["relevance"] < thr and a.features["topic_overlap"] < p["offtopic_topic_overlap"]:
-        return (f"off-topic: relevance {a.features['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr} "
-                f"and only {a.features['topic_overlap']:.0%} of its topic words are used")
-    if a.features["template_ratio"] >= p["template_ratio"] and a.features["topic_overlap"] < p["template_topic_overlap"]:
-        return (f"memorised template: {a.features['template_ratio']:.0%} of the words are template phrases and only "
-                f"{a.features['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
+    if f["relevance"] < thr and f["topic_overlap"] < p["offtopic_topic_overlap"]:
+        return (f"off-topic: relevance {f['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr} "
+                f"and only {f['topic_overlap']:.0%} of its topic words are used")
+    if f["template_ratio"] >= p["template_ratio"] and f["topic_overlap"] < p["template_topic_overlap"]:
+        return (f"memorised template: {f['template_ratio']:.0%} of the words are template phrases and only "
+                f"{f['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
     return None
 
 
-def score_content(item_type: str, a: Analysis, cal: Calibration, summary: bool) -> TraitResult:
+def score_content(item_type: str, a: Analysis, cal: Calibration, feats: dict[str, float], summary: bool) -> TraitResult:
     mx = CATALOGUE.item(item_type).traits["content"].max
     model = cal.model("summary.content" if summary else "essay.content")
-    gate = content_gate(a, cal, summary)
+    gate = None if a.content is None else content_gate(a.features, cal.raw["params"], summary)
     findings = a.findings["content"]
     if gate:
         return TraitResult(score=0, max=mx, evidence={"gate": gate, "relevance": a.features["relevance"],
@@ -214,15 +227,13 @@ def score_content(item_type: str, a: Analysis, cal: Calibration, summary: bool) 
         extra = (extra + f" Paraphrase instead of copying ({note}).").strip()
     elif summary and not a.content.copied:
         extra = (extra + " No copied excerpts found.").strip()
-    return _modelled(item_type, "content", model, a, findings, extra, floor=1, cap=cap, note=note)
+    return _modelled(item_type, "content", model, feats, findings, extra, floor=1, cap=cap, note=note)
 
 
-def writing_estimate(a: Analysis, cal: Calibration, length_neutral: bool = False) -> Estimate:
-    """The writing-level estimate. Summaries are short by rule, so for them the length features are
-    set to the calibration mean (`length_neutral`): the estimate then rests on accuracy and range."""
-    m = cal.model("writing.gse")
-    feats = {k: v for k, v in a.features.items() if not (length_neutral and k in LENGTH_FEATURES)}
-    gse = int(round(min(90.0, max(10.0, m.latent(feats))))) if a.n_words else 10  # no words: the scale's floor
+def writing_estimate(a: Analysis, feats: dict[str, float]) -> Estimate:
+    """The writing-level estimate: the writing-level model's latent among the model inputs (for
+    summaries, short by rule, length-neutral: it then rests on accuracy and range)."""
+    gse = int(round(min(90.0, max(10.0, feats[WRITING_LEVEL])))) if a.n_words else 10  # no words: the scale's floor
     return Estimate(gse=gse, cefr=CATALOGUE.cefr_level(gse))
 
 
@@ -247,21 +258,22 @@ def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
     text = _require_text(sub)
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=False)
+    feats = model_inputs(a, cal)
     it = "write_essay"
     traits = {
-        "content": score_content(it, a, cal, summary=False),
+        "content": score_content(it, a, cal, feats, summary=False),
         "form": score_form(it, text, a, cal.raw["params"]),
-        "development_structure_coherence": _modelled(it, "development_structure_coherence", cal.model("essay.dsc"), a,
+        "development_structure_coherence": _modelled(it, "development_structure_coherence", cal.model("essay.dsc"), feats,
                                                      a.findings["run_on"],
                                                      f"{int(a.features['n_paragraphs'])} paragraph(s), {int(a.features['connectives'])} connectives of {int(a.features['connective_types'])} kinds."),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
-                             show_profile=True),
-        "general_linguistic_range": _modelled(it, "general_linguistic_range", cal.model("essay.glr"), a, [],
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), feats, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
+                             profile=a.pos_profile),
+        "general_linguistic_range": _modelled(it, "general_linguistic_range", cal.model("essay.glr"), feats, [],
                                               f"Lexical diversity (MTLD) {a.features['mtld']:.0f}; {a.features['clauses_per_sentence']:.1f} subordinate clauses per sentence."),
-        "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a)),
+        "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), feats, [], _vocab_extra(a)),
         "spelling": score_spelling(it, a),
     }
-    return ItemScore(traits=traits, estimate=writing_estimate(a, cal))
+    return ItemScore(traits=traits, estimate=writing_estimate(a, feats))
 
 
 def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
@@ -269,17 +281,17 @@ def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=True)
     spec = CATALOGUE.item(it)
+    neutral = model_inputs(a, cal, length_neutral=True)  # summary.content uses no LENGTH_FEATURES (its own capped length)
     traits = {
-        "content": score_content(it, a, cal, summary=True),
+        "content": score_content(it, a, cal, neutral, summary=True),
         "form": score_form(it, text, a, cal.raw["params"]),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), a, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
-                             length_neutral=True, show_profile=True),
-        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), a, [], _vocab_extra(a),
-                                length_neutral=True),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), neutral, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
+                             profile=a.pos_profile),
+        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), neutral, [], _vocab_extra(a)),
     }
     if "spelling" in spec.traits:
         traits["spelling"] = score_spelling(it, a)
-    return ItemScore(traits=traits, estimate=writing_estimate(a, cal, length_neutral=True))
+    return ItemScore(traits=traits, estimate=writing_estimate(a, neutral))
 
 
 @scorer("summarize_written_text")
