@@ -305,3 +305,10 @@ def test_content_gate_is_a_rule_on_the_features():
     assert content_gate(on_topic, p, summary=False) is None
     assert "off-topic" in content_gate({**on_topic, "relevance": 0.01, "topic_overlap": 0.0}, p, summary=False)
     assert "template" in content_gate({**on_topic, "template_ratio": 0.9, "topic_overlap": 0.1}, p, summary=False)
+
+
+@given(st.integers(min_value=0, max_value=500), st.integers(min_value=0, max_value=500))
+def test_spelling_score_follows_the_descriptor(a, b):
+    from scoring.items.writing import spelling_score
+    assert spelling_score(a) == {0: 2, 1: 1}.get(a, 0)
+    assert (spelling_score(a) >= spelling_score(b)) == (min(a, 2) <= min(b, 2))  # more errors never score higher

@@ -123,8 +123,11 @@ def score_form(item_type: str, text: str, a: Optional[Analysis], params: dict) -
 
 # ------------------------------------------------------------------------------------- other traits
 
+SPELLING_RULE = "0 errors: 2, 1 error: 1, more: 0"  # the Spelling descriptor (0-2), literally
+
+
 def spelling_score(n_errors: int) -> int:
-    """The rubric's Spelling rule (0-2): no errors 2, one error 1, more 0."""
+    """Spelling by SPELLING_RULE."""
     return 2 if n_errors == 0 else 1 if n_errors == 1 else 0
 
 
@@ -134,7 +137,7 @@ def score_spelling(item_type: str, a: Analysis) -> TraitResult:
     n = len(errs)
     score = spelling_score(n)
     extra = "" if n == 0 else f"{n} spelling issue(s), e.g. " + ", ".join(f"'{f.text}'" + (f" -> '{f.suggestions[0]}'" if f.suggestions else "") for f in errs[:3]) + "."
-    return TraitResult(score=min(score, mx), max=mx, evidence={"errors": n, "rule": "0 errors: 2, 1 error: 1, more: 0",
+    return TraitResult(score=min(score, mx), max=mx, evidence={"errors": n, "rule": SPELLING_RULE,
                                                                "findings": _fdump(errs)},
                        feedback=_feedback(item_type, "spelling", score, extra))
 
