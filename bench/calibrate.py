@@ -58,22 +58,22 @@ MODELS: dict[str, dict[str, Any]] = {
     # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
     "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
                       "features": ["log_words", "lemma_types", "mtld", "log_errors_per_100w", "lower_start_ratio", "bigram_ratio",
-                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
+                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
     "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
                   "features": ["log_words", "log_n_paragraphs", "connective_types", "log_connectives_per_100w", "adjacent_cohesion",
                                "lower_start_ratio", "log_errors_per_100w", "log_sd_sentence_len", "mtld", "log_run_ons", "ing_forms_per_100w",
-                               "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
+                               "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
     "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
                       "features": ["log_grammar_per_100w", "log_mechanics_per_100w", "log_spelling_per_100w", "lower_start_ratio", "bigram_ratio",
                                    "unattached_ratio", "log_article_hints_per_100w", "log_lowercase_i", "mtld", "log_sd_sentence_len",
-                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
+                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
     "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
                   "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "log_errors_per_100w",
-                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
+                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
     "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
                                             "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share", "log_errors_per_100w",
-                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", "writing_level"]},
+                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
                         "features": ["log_words_capped", "relevance", "key_coverage", "copied_ratio", "topic_overlap",
                                      "log_grammar_per_100w", "log_spelling_per_100w"]},
@@ -292,7 +292,7 @@ def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[di
         models[name] = entry
         report[name] = {k: entry[k] for k in entry if k.startswith("cv_") or k in ("n", "target")}
         print(f"{name:24s} n={entry['n']:5d} " + " ".join(f"{k}={entry[k]:.3f}" for k in entry if k.startswith("cv_")))
-    total = _cv_essay_total(sets["ellipse"], feats["ellipse"], {k: v for k, v in cv_ints.items() if k.startswith("essay.")})
+    total = _cv_essay_total(sets["ellipse"], feats.get("ellipse", []), {k: v for k, v in cv_ints.items() if k.startswith("essay.")})
     print("write_essay total        " + " ".join(f"{k}={v}" for k, v in total.items()))
     return {"version": time.strftime("%Y-%m-%d"), "method": "ridge on standardised named features + quantile-matched cut-points; "
             "see scoring/calibration.py and bench/calibrate.py", "limits": limits, "seed": SEED,
