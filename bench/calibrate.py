@@ -58,22 +58,22 @@ MODELS: dict[str, dict[str, Any]] = {
     # prompt-relevance features in the model (the off-topic / template gates come first, from PARAMS)
     "essay.content": {"set": "ellipse", "target": "Overall", "max": 6,
                       "features": ["log_words", "lemma_types", "mtld", "log_errors_per_100w", "lower_start_ratio", "bigram_ratio",
-                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
+                                   "connective_types", "topic_overlap", "prompt_relevance", "mean_word_len", "ing_forms_per_100w", "unusual_pair_ratio", pos_ngrams.FEATURE, C.WRITING_LEVEL]},
     "essay.dsc": {"set": "ellipse", "target": "Cohesion", "max": 6,
                   "features": ["log_words", "log_n_paragraphs", "connective_types", "log_connectives_per_100w", "adjacent_cohesion",
                                "lower_start_ratio", "log_errors_per_100w", "log_sd_sentence_len", "mtld", "log_run_ons", "ing_forms_per_100w",
-                               "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
+                               "unusual_pair_ratio", pos_ngrams.FEATURE, C.WRITING_LEVEL]},
     "essay.grammar": {"set": "ellipse", "target": "Grammar", "max": 2,
                       "features": ["log_grammar_per_100w", "log_mechanics_per_100w", "log_spelling_per_100w", "lower_start_ratio", "bigram_ratio",
                                    "unattached_ratio", "log_article_hints_per_100w", "log_lowercase_i", "mtld", "log_sd_sentence_len",
-                                   "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
+                                   "ing_forms_per_100w", "unusual_pair_ratio", pos_ngrams.FEATURE, C.WRITING_LEVEL]},
     "essay.glr": {"set": "ellipse", "target": "Syntax+Phraseology+Vocabulary", "max": 6,
                   "features": ["log_words", "mtld", "mean_zipf", "rare_ratio", "mean_word_len", "bigram_ratio", "log_errors_per_100w",
-                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
+                               "lower_start_ratio", "log_sd_sentence_len", "clauses_per_sentence", "ing_forms_per_100w", "unusual_pair_ratio", pos_ngrams.FEATURE, C.WRITING_LEVEL]},
     "essay.vocabulary_range": {"set": "ellipse", "target": "Vocabulary", "max": 2,
                                "features": ["log_words", "mtld", "lemma_types", "mean_zipf", "rare_ratio", "academic_ratio", "mean_word_len",
                                             "log_spelling_per_100w", "bigram_ratio", "top3_lemma_share", "log_errors_per_100w",
-                                            "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level", C.WRITING_LEVEL]},
+                                            "ing_forms_per_100w", "unusual_pair_ratio", pos_ngrams.FEATURE, C.WRITING_LEVEL]},
     "summary.content": {"set": "commonlit", "target": "content", "max": 4,
                         "features": ["log_words_capped", "relevance", "key_coverage", "copied_ratio", "topic_overlap",
                                      "log_grammar_per_100w", "log_spelling_per_100w"]},
@@ -83,7 +83,7 @@ MODELS: dict[str, dict[str, Any]] = {
                     "features": ["log_words_cap300", "lemma_types", "log_errors_per_100w", "log_grammar_per_100w", "log_spelling_per_100w", "lower_start_ratio",
                                  "bigram_ratio", "unattached_ratio", "mtld", "mean_zipf", "rare_ratio", "mean_word_len",
                                  "clauses_per_sentence", "mean_sentence_len", "connective_types", "log_lowercase_i", "academic_ratio",
-                                 "ing_forms_per_100w", "unusual_pair_ratio", "pos_ngram_level"]},
+                                 "ing_forms_per_100w", "unusual_pair_ratio", pos_ngrams.FEATURE]},
 }
 
 # W&I CEFR sub-levels -> GSE points inside each CEFR band of the catalogue's table
@@ -222,11 +222,11 @@ def fit_pos_ngrams(sets: dict[str, list[dict]], feats: dict[str, list[dict]]) ->
         oof[te] = [m.level(docs[i]) for i in te]
     model = pos_ngrams.fit(docs, y_, POS_NGRAM_ALPHA, POS_NGRAM_MIN_DF)
     for (name, i), v in zip(owner, oof):
-        feats[name][i]["pos_ngram_level"] = float(v)
+        feats[name][i][pos_ngrams.FEATURE] = float(v)
     for name, fs in feats.items():
         if name not in dict(parts):
             for f in fs:
-                f["pos_ngram_level"] = model.level(f[SYMBOLS].split())
+                f[pos_ngrams.FEATURE] = model.level(f[SYMBOLS].split())
     report = {}
     for name, _ in parts:
         sel = np.array([o[0] == name for o in owner])

@@ -82,7 +82,7 @@ def test_stored_model_orders_learner_and_proficient_writing(parser):
               "tend to adopt such approaches more readily.")
     lw, ls = (model.level(pos_ngrams.symbols(parser(t))) for t in (weak, strong))
     assert ls > lw + 1.0
-    ev = model.contributions(pos_ngrams.symbols(parser(weak)))
+    ev = model.assess(pos_ngrams.symbols(parser(weak)))[1]
     assert ev["lowering"] and all(e["effect"] < 0 for e in ev["lowering"])
     assert all("[" in e["reads"] or e["reads"] == e["pattern"] for e in ev["lowering"] + ev["raising"])
     assert pos_ngrams.SYMBOL_NAMES.keys() >= {x for t in model.terms for x in t.split() if x.isupper() or x in ("<s>", "P")}

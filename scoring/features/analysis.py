@@ -110,7 +110,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     profile = resources.get("pos_ngrams")
     pos_profile: dict[str, list] = {}
     if profile is not None:  # absent before the first calibration: the trait models then use its mean
-        f["pos_ngram_level"], pos_profile = profile.assess(pos_ngrams.symbols(doc))
+        f[pos_ngrams.FEATURE], pos_profile = profile.assess(pos_ngrams.symbols(doc))
 
     # content against the prompt (essays) or the source / key points (summaries)
     rep = content.ContentReport(relevance=0.0)

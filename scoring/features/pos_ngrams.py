@@ -31,6 +31,7 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "pos_ngrams.json"
 FUNCTION_POS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART"})
 KEPT_PUNCT = frozenset({",", ".", "?", "!"})
 MAX_N = 2
+FEATURE = "pos_ngram_level"  # the feature this profile gives the calibrated models
 # plain-language names of the symbols that are not words (Penn Treebank tags as spaCy assigns them)
 SYMBOL_NAMES = {
     "<s>": "[sentence start]", "P": "[punctuation]", "CD": "[number]", "FW": "[foreign word]", "LS": "[list marker]",
@@ -85,13 +86,10 @@ class PosNgramModel:
         """Fitted level of a symbol sequence (0.0 for a text with none of the model's terms)."""
         return self._level(self._parts(syms))
 
-    def contributions(self, syms: Sequence[str], top: int = 5) -> dict[str, list[dict[str, Any]]]:
-        """The n-grams that raise and lower the level most (evidence for a learner), each with its
-        effect on the level and a plain reading (`they VBZ` -> `they [verb, -s form]`)."""
-        return self._contributions(self._parts(syms), top)
-
     def assess(self, syms: Sequence[str], top: int = 5) -> tuple[float, dict[str, list[dict[str, Any]]]]:
-        """level() and contributions() from one pass over the text's n-grams."""
+        """level() and, from the same pass over the text's n-grams, the n-grams that raise and lower it
+        most (evidence for a learner), each with its effect on the level and a plain reading (`they VBZ`
+        -> `they [verb, -s form]`)."""
         parts = self._parts(syms)
         return self._level(parts), self._contributions(parts, top)
 
