@@ -182,7 +182,7 @@ def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAM
             summary = set_name == "commonlit"
             a = analyze(r["text"], res, prompt=r.get("prompt") or ("" if summary else None),
                         source=r.get("source") if summary else None, cover_threshold=cover_threshold)
-            syms = " ".join(pos_ngrams.symbols(a.doc))
+            syms = " ".join(a.symbols)
             cached[r["id"]] = {**a.features, SYMBOLS: syms}
             fh.write(json.dumps({"id": r["id"], "f": a.features, "s": syms}) + "\n")
             if (i + 1) % 200 == 0:

@@ -61,6 +61,15 @@ def test_spelling_accepts_both_dialects_and_flags_errors(checker):
     assert any(f.kind == "spelling_consistency" for f in found)
 
 
+def test_contractions_without_apostrophe_are_punctuation_not_spelling(checker):
+    text = "I dont know why thats so. Im sure it doesnt matter, and I cant say it wont."
+    found = spelling.spelling_findings(text, tokens(text), checker, [0, 26])
+    assert not [f for f in found if f.kind == "spelling"]  # "cant", "wont" are words: not flagged at all
+    marks = [(f.kind, text[f.start:f.end], f.suggestions) for f in found]
+    assert marks == [("mechanics", "dont", ["don't"]), ("mechanics", "thats", ["that's"]),
+                     ("mechanics", "Im", ["I'm"]), ("mechanics", "doesnt", ["doesn't"])]
+
+
 @pytest.mark.parametrize("word,dialect", [("colour", "uk"), ("color", "us"), ("organise", "uk"), ("organize", "us"),
                                           ("four", None), ("rise", None), ("centre", "uk"), ("travelled", "uk")])
 def test_dialect_of(word, dialect):

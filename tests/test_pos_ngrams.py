@@ -23,6 +23,13 @@ def test_symbols_keep_function_words_and_tag_content_words(parser):
     assert "VBZ" in syms and "students" not in syms and "home" not in syms  # no topic words
 
 
+def test_misspelled_content_words_are_marked(parser):
+    text = "The studnets goes home."
+    syms = pos_ngrams.symbols(parser(text), {text.index("studnets")})
+    assert syms[:3] == ["<s>", "the", "NNS" + pos_ngrams.MISSPELLED] and "VBZ" in syms
+    assert pos_ngrams.reads("NNS?") == "[plural noun, misspelled]" and pos_ngrams.reads("?") == "?"
+
+
 def test_ngrams_count_unigrams_and_bigrams():
     c = pos_ngrams.ngrams(["<s>", "the", "NN", "the", "NN"])
     assert c["the"] == 2 and c["the NN"] == 2 and c["NN the"] == 1 and c["<s> the"] == 1
@@ -85,4 +92,4 @@ def test_stored_model_orders_learner_and_proficient_writing(parser):
     ev = model.assess(pos_ngrams.symbols(parser(weak)))[1]
     assert ev["lowering"] and all(e["effect"] < 0 for e in ev["lowering"])
     assert all("[" in e["reads"] or e["reads"] == e["pattern"] for e in ev["lowering"] + ev["raising"])
-    assert pos_ngrams.SYMBOL_NAMES.keys() >= {x for t in model.terms for x in t.split() if x.isupper() or x in ("<s>", "P")}
+    assert all(pos_ngrams.reads(x).startswith("[") for t in model.terms for x in t.split() if x.isupper() or x in ("<s>", "P"))

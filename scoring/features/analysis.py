@@ -31,6 +31,7 @@ class Analysis:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     content: Optional[content.ContentReport] = None
     pos_profile: dict[str, list] = field(default_factory=dict)  # n-grams that raised / lowered pos_ngram_level
+    symbols: list[str] = field(default_factory=list)  # the POS profile's symbol sequence (pos_ngrams.symbols)
 
 
 _CACHE: "OrderedDict[tuple, Analysis]" = OrderedDict()
@@ -71,17 +72,19 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     f: dict[str, float] = {"n_words": float(n_words), "log_words": round(math.log1p(n_words), 4)}
 
     # spelling
-    sp = spelling.spelling_findings(text, toks, resources.get("spellchecker"), [s for s, _ in sents])
+    checked = spelling.spelling_findings(text, toks, resources.get("spellchecker"), [s for s, _ in sents])
+    sp = [x for x in checked if x.kind != "mechanics"]
     n_sp = sum(1 for x in sp if x.kind == "spelling")
     f["spelling_errors"] = float(n_sp + sum(1 for x in sp if x.kind == "spelling_consistency"))
     f["spelling_per_100w"] = round(100 * n_sp / max(n_words, 1), 3)
 
     # grammar
     gr = grammar.check(text, doc, resources.get("grammar"), harper=harper_job.result())
+    mechanics = sorted(gr.mechanics + [x for x in checked if x.kind == "mechanics"], key=lambda x: x.start or 0)
     per100 = 100 / max(n_words, 1)
     f["grammar_errors"] = float(len(gr.errors))
     f["grammar_per_100w"] = round(len(gr.errors) * per100, 3)
-    f["mechanics_per_100w"] = round(len(gr.mechanics) * per100, 3)
+    f["mechanics_per_100w"] = round(len(mechanics) * per100, 3)
     f["fragments"] = float(len(gr.fragments))
     f["run_ons"] = float(len(gr.run_ons))
     f["article_hints_per_100w"] = round(len(gr.article_hints) * per100, 3)
@@ -107,10 +110,11 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
         resp_vec = embed_job.result()[0]
         sent_vecs = np.zeros((0, resp_vec.shape[0]), dtype=np.float32)
     f.update(coherence.features(text, doc, n_words))
+    symbols = pos_ngrams.symbols(doc, {x.start for x in sp if x.kind == "spelling"})
     profile = resources.get("pos_ngrams")
     pos_profile: dict[str, list] = {}
     if profile is not None:  # absent before the first calibration: the trait models then use its mean
-        f[pos_ngrams.FEATURE], pos_profile = profile.assess(pos_ngrams.symbols(doc))
+        f[pos_ngrams.FEATURE], pos_profile = profile.assess(symbols)
 
     # content against the prompt (essays) or the source / key points (summaries)
     rep = content.ContentReport(relevance=0.0)
@@ -153,9 +157,9 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     add_derived(f)
     rep.findings = findings_content
     return Analysis(text=text, toks=toks, n_words=n_words, doc=doc, sentences=sents, features=f,
-                    findings={"spelling": sp, "grammar": gr.errors + gr.fragments, "mechanics": gr.mechanics,
+                    findings={"spelling": sp, "grammar": gr.errors + gr.fragments, "mechanics": mechanics,
                               "run_on": gr.run_ons, "article_hint": gr.article_hints, "content": findings_content},
-                    content=rep, pos_profile=pos_profile)
+                    content=rep, pos_profile=pos_profile, symbols=symbols)
 
 
 SUMMARY_LENGTH_CAP = 50  # words: room for every key idea; longer summaries earn no more for length

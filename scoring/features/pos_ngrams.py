@@ -2,8 +2,9 @@
 writing at known levels.
 
 A response becomes a sequence of symbols: function words as themselves (`the`, `of`, `is`, `to`,
-`which`), content words as their fine POS tag (`NN`, `VBZ`, `JJR`), `,` `.` `?` `!` as themselves,
-other punctuation as `P`, and `<s>` at each sentence start. The unigrams and bigrams of that sequence
+`which`), content words as their fine POS tag (`NN`, `VBZ`, `JJR`; `NN?` when the spelling check
+flagged the word), `,` `.` `?` `!` as themselves, other punctuation as `P`, and `<s>` at each
+sentence start. The unigrams and bigrams of that sequence
 (`<s> because`, `a NNS`, `to VBD`, `NNS VBZ`, `, which`) carry the grammar and phrasing a learner
 controls, but no topic words, so the profile does not learn essay prompts.
 
@@ -21,7 +22,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -32,6 +33,7 @@ FUNCTION_POS = frozenset({"DET", "ADP", "PRON", "AUX", "CCONJ", "SCONJ", "PART"}
 KEPT_PUNCT = frozenset({",", ".", "?", "!"})
 MAX_N = 2
 FEATURE = "pos_ngram_level"  # the feature this profile gives the calibrated models
+MISSPELLED = "?"  # suffix of a misspelled content word's tag: `NN?`
 # plain-language names of the symbols that are not words (Penn Treebank tags as spaCy assigns them)
 SYMBOL_NAMES = {
     "<s>": "[sentence start]", "P": "[punctuation]", "CD": "[number]", "FW": "[foreign word]", "LS": "[list marker]",
@@ -44,8 +46,9 @@ SYMBOL_NAMES = {
 }
 
 
-def symbols(doc: Iterable[Any]) -> list[str]:
-    """The symbol sequence of a parsed text (spaCy tokens or a DocView)."""
+def symbols(doc: Iterable[Any], misspelled: Collection[int] = ()) -> list[str]:
+    """The symbol sequence of a parsed text (spaCy tokens or a DocView). `misspelled`: the character
+    offsets where spelling findings start; a content word there gets MISSPELLED after its tag (`NN?`)."""
     out: list[str] = []
     for t in doc:
         if t.pos_ == "SPACE":
@@ -57,8 +60,15 @@ def symbols(doc: Iterable[Any]) -> list[str]:
         elif t.pos_ == "PUNCT":
             out.append(t.text if t.text in KEPT_PUNCT else "P")
         else:
-            out.append(t.tag_)
+            out.append(t.tag_ + MISSPELLED if t.idx in misspelled else t.tag_)
     return out
+
+
+def reads(symbol: str) -> str:
+    """A symbol in plain words: `NN?` -> `[noun, misspelled]`, `they` -> `they`."""
+    if symbol.endswith(MISSPELLED) and len(symbol) > 1:
+        return SYMBOL_NAMES.get(symbol[:-1], symbol[:-1]).rstrip("]") + ", misspelled]"
+    return SYMBOL_NAMES.get(symbol, symbol)
 
 
 def ngrams(syms: Sequence[str], max_n: int = MAX_N) -> Counter:
@@ -101,7 +111,7 @@ class PosNgramModel:
         ranked = sorted(parts.items(), key=lambda x: x[1])
 
         def entry(t: str, v: float) -> dict[str, Any]:
-            return {"pattern": t, "reads": " ".join(SYMBOL_NAMES.get(x, x) for x in t.split()), "effect": round(v, 4)}
+            return {"pattern": t, "reads": " ".join(reads(x) for x in t.split()), "effect": round(v, 4)}
         return {"raising": [entry(t, v) for t, v in reversed(ranked[-top:]) if v > 0],
                 "lowering": [entry(t, v) for t, v in ranked[:top] if v < 0]}
 

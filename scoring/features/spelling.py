@@ -5,7 +5,9 @@ Rules:
   are accepted; using both systems in one text ("colour" and "center") is reported once as a
   `spelling_consistency` finding (the rubric: either is fine, but be consistent);
 - a word outside that dictionary is still accepted when wordfreq gives it Zipf >= 3.5 ("theater"),
-  except for frequent web misspellings (`COMMON_MISSPELLINGS`: "dont", "alot", ...);
+  except for frequent web misspellings (`COMMON_MISSPELLINGS`: "alot", "dont", ...);
+- a contraction written without its apostrophe ("dont", "thats": `MISSING_APOSTROPHE`) is a
+  punctuation error, reported as a `mechanics` finding with the fix ("don't"), not as misspelled;
 - not flagged: numbers and words with digits, ALL-CAPS words (acronyms), capitalised words inside a
   sentence (proper nouns), words of one letter, parts of contractions ("don't" -> "don" is checked
   only when the whole form is unknown);
@@ -35,9 +37,17 @@ CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}
 # wordfreq fallback: a word outside the dictionary is accepted when it is common on the web (Zipf >=
 # FALLBACK_ZIPF: "theater", "smartphones"), except for frequent learner misspellings that are common there too
 FALLBACK_ZIPF = 3.5
-COMMON_MISSPELLINGS = {"dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "wouldnt",
-                       "couldnt", "shouldnt", "im", "ive", "youre", "theyre", "thats", "whats", "alot", "becuase",
-                       "cuz", "u", "ur", "wanna", "gonna", "gotta", "thru", "tho", "pls", "plz", "ppl", "bc", "coz"}
+# contractions written without their apostrophe ("dont", "thats"): the word is spelled right and the
+# apostrophe is missing, so they are punctuation (mechanics) findings, not spelling errors, as in the
+# Cambridge Learner Corpus error coding (missing punctuation, not spelling). Only unknown forms:
+# "cant", "wont", "ill", "its", "lets", "shell", "were" are words in their own right.
+MISSING_APOSTROPHE = {w.replace("'", ""): w for w in (
+    "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "weren't", "haven't", "hasn't", "hadn't",
+    "wouldn't", "couldn't", "shouldn't", "mustn't", "needn't", "i'm", "i've", "i'd", "you're", "you've", "you'll",
+    "they're", "they've", "they'll", "we've", "that's", "what's", "there's", "here's", "who's", "he's", "she's",
+    "it'll", "would've", "could've", "should've", "y'all")}
+COMMON_MISSPELLINGS = set(MISSING_APOSTROPHE) | {
+    "alot", "becuase", "cuz", "u", "ur", "wanna", "gonna", "gotta", "thru", "tho", "pls", "plz", "ppl", "bc", "coz"}
 
 
 @dataclass
@@ -84,7 +94,8 @@ def _load(settings: Any) -> SpellChecker:
 
 def spelling_findings(text: str, toks: list[Token], checker: SpellChecker,
                       sentence_starts: Iterable[int] = ()) -> list[Finding]:
-    """Misspelled words, each with span and suggestions, plus one consistency finding if needed."""
+    """Misspelled words, each with span and suggestions, plus one consistency finding if needed, and
+    contractions missing their apostrophe (`mechanics` findings)."""
     starts = set(sentence_starts)
     findings: list[Finding] = []
     for t in toks:
@@ -92,6 +103,13 @@ def spelling_findings(text: str, toks: list[Token], checker: SpellChecker,
         if len(w) < 2 or any(c.isdigit() for c in w) or (w.isupper() and len(w) > 1):
             continue
         if checker.known(w):
+            continue
+        fixed = MISSING_APOSTROPHE.get(w.lower())
+        if fixed:
+            if fixed.startswith("i'") or w[:1].isupper():
+                fixed = fixed[:1].upper() + fixed[1:]
+            findings.append(Finding(kind="mechanics", message=f"'{w}' needs an apostrophe: '{fixed}'.", text=w,
+                                    start=t.start, end=t.end, suggestions=[fixed]))
             continue
         initial = t.start in starts or _after_line_start(text, t.start)
         if w[:1].isupper() and not initial:
