@@ -172,6 +172,14 @@ def test_proper_nouns_and_numbers_are_not_spelling_errors(engine):
     assert essay(engine, text).traits["spelling"].evidence["errors"] == 0
 
 
+def test_missing_apostrophe_is_a_grammar_finding_not_a_spelling_error(engine):
+    text = essay_of(230) + " Many students dont read the news, and thats a pity."
+    r = essay(engine, text)
+    assert r.traits["spelling"].evidence["errors"] == 0 and r.traits["spelling"].score == 2
+    marks = {f["text"]: f for f in r.traits["grammar"].evidence["findings"] if f["kind"] == "mechanics"}
+    assert marks["dont"]["suggestions"] == ["don't"] and text[marks["thats"]["start"]:marks["thats"]["end"]] == "thats"
+
+
 # ---------------------------------------------------------------------------------- grammar
 
 def test_grammar_findings_have_correct_spans(engine):

@@ -39,11 +39,11 @@ CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}
 FALLBACK_ZIPF = 3.5
 # contractions written without their apostrophe ("dont", "thats"): the word is spelled right and the
 # apostrophe is missing, so they are punctuation (mechanics) findings, not spelling errors, as in the
-# Cambridge Learner Corpus error coding (missing punctuation, not spelling). Only unknown forms:
-# "cant", "wont", "ill", "its", "lets", "shell", "were" are words in their own right.
+# Cambridge Learner Corpus error coding (missing punctuation, not spelling). Forms that are words
+# themselves ("cant", "wont", "ill", "id", "its", "lets", "shell", "were") are known and never flagged.
 MISSING_APOSTROPHE = {w.replace("'", ""): w for w in (
     "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "weren't", "haven't", "hasn't", "hadn't",
-    "wouldn't", "couldn't", "shouldn't", "mustn't", "needn't", "i'm", "i've", "i'd", "you're", "you've", "you'll",
+    "wouldn't", "couldn't", "shouldn't", "mustn't", "needn't", "i'm", "i've", "you're", "you've", "you'll",
     "they're", "they've", "they'll", "we've", "that's", "what's", "there's", "here's", "who's", "he's", "she's",
     "it'll", "would've", "could've", "should've", "y'all")}
 COMMON_MISSPELLINGS = set(MISSING_APOSTROPHE) | {
