@@ -23,6 +23,11 @@ def test_symbols_keep_function_words_and_tag_content_words(parser):
     assert "VBZ" in syms and "students" not in syms and "home" not in syms  # no topic words
 
 
+def test_only_the_most_common_content_words_stay_themselves(parser):
+    syms = pos_ngrams.symbols(parser("People think school is very good for students."))
+    assert syms == ["<s>", "people", "think", "NN", "is", "very", "good", "for", "NNS", "."]  # topic words stay tags
+
+
 def test_misspelled_content_words_are_marked(parser):
     text = "The studnets goes home."
     syms = pos_ngrams.symbols(parser(text), {text.index("studnets")})

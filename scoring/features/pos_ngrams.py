@@ -3,10 +3,12 @@ writing at known levels.
 
 A response becomes a sequence of symbols: function words as themselves (`the`, `of`, `is`, `to`,
 `which`), content words as their fine POS tag (`NN`, `VBZ`, `JJR`; `NN?` when the spelling check
-flagged the word), `,` `.` `?` `!` as themselves, other punctuation as `P`, and `<s>` at each
-sentence start. The unigrams and bigrams of that sequence
-(`<s> because`, `a NNS`, `to VBD`, `NNS VBZ`, `, which`) carry the grammar and phrasing a learner
-controls, but no topic words, so the profile does not learn essay prompts.
+flagged the word) except the most common ones, which stay themselves (`people`, `good`, `like`,
+`think`, `very`, `also`: nouns, verbs, adjectives and adverbs with wordfreq Zipf >= COMMON_ZIPF),
+`,` `.` `?` `!` as themselves, other punctuation as `P`, and `<s>` at each sentence start. The
+unigrams and bigrams of that sequence (`<s> because`, `a NNS`, `to VBD`, `NNS VBZ`, `, which`,
+`the people`, `i like`) carry the grammar and phrasing a learner controls, but no topic words, so
+the profile does not learn essay prompts.
 
 `pos_ngram_level` is a ridge regression over their sublinear tf-idf weights (l2-normalised, as in
 information retrieval), fitted by `bench/calibrate.py` on Write & Improve CEFR levels, ELLIPSE
@@ -21,6 +23,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
@@ -34,6 +37,8 @@ KEPT_PUNCT = frozenset({",", ".", "?", "!"})
 MAX_N = 2
 FEATURE = "pos_ngram_level"  # the feature this profile gives the calibrated models
 MISSPELLED = "?"  # suffix of a misspelled content word's tag: `NN?`
+COMMON_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+COMMON_ZIPF = 6.0  # content words at least this frequent (about one in a thousand words) stay themselves
 # plain-language names of the symbols that are not words (Penn Treebank tags as spaCy assigns them)
 SYMBOL_NAMES = {
     "<s>": "[sentence start]", "P": "[punctuation]", "CD": "[number]", "FW": "[foreign word]", "LS": "[list marker]",
@@ -59,9 +64,19 @@ def symbols(doc: Iterable[Any], misspelled: Collection[int] = ()) -> list[str]:
             out.append(t.lower_)
         elif t.pos_ == "PUNCT":
             out.append(t.text if t.text in KEPT_PUNCT else "P")
+        elif t.idx in misspelled:
+            out.append(t.tag_ + MISSPELLED)
+        elif t.pos_ in COMMON_POS and _common(t.lower_):
+            out.append(t.lower_)
         else:
-            out.append(t.tag_ + MISSPELLED if t.idx in misspelled else t.tag_)
+            out.append(t.tag_)
     return out
+
+
+@lru_cache(maxsize=50000)
+def _common(word: str) -> bool:
+    from wordfreq import zipf_frequency
+    return zipf_frequency(word, "en") >= COMMON_ZIPF
 
 
 def reads(symbol: str) -> str:
