@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from scoring import calibration as C  # noqa: E402
 from scoring.features import pos_ngrams  # noqa: E402
+from scoring.features.grammar import HARPER_OFF_RULES, load_linter  # noqa: E402
 
 DATA = Path(os.environ.get("PTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CACHE = ROOT / "bench" / "out" / "features"
@@ -253,7 +254,6 @@ def human_levels(name: str, y: np.ndarray, max_score: int) -> np.ndarray:
 
 def harper_rules(sets: dict[str, list[dict]], per_set: int = 300) -> list[str]:
     """The Harper rules that fire at least once on a sample of the learner texts (all rules on)."""
-    from scoring.features.grammar import HARPER_OFF_RULES, load_linter
     linter = load_linter()
     fired: set[str] = set()
     for rows in sets.values():
@@ -268,7 +268,7 @@ def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[di
     if not rules_path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         rules_path.write_text(json.dumps(harper_rules({k: sets[k] for k in ("ellipse", "wi", "commonlit")})))
-    PARAMS["harper_rules"] = json.loads(rules_path.read_text())
+    PARAMS["harper_rules"] = [r for r in json.loads(rules_path.read_text()) if r not in HARPER_OFF_RULES]
     if write_params:
         _write_params_only(PARAMS)
     feats = {k: features_for(k, v) for k, v in sets.items() if v}

@@ -76,6 +76,13 @@ def test_dialect_of(word, dialect):
     assert spelling.dialect_of(word) == dialect
 
 
+def test_typographic_and_style_preferences_are_not_errors():
+    linter = grammar.load_linter()  # every Harper rule but HARPER_OFF_RULES
+    text = "I like apples, pears and plums.  It was very good... I waited 3-4 days and also I left. The class room was big."
+    found = grammar.harper_findings(text, linter)
+    assert [f.text for f in found] == ["class room"]  # a real error still found; the preferences are not
+
+
 def test_grammar_rules(parser):
     linter = grammar.load_linter()
     text = "She go to work. The dogs is loud. It was a apple. Because of the rain in the city."

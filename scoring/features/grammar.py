@@ -32,7 +32,12 @@ from scoring.registry import resource
 HARPER_MECHANICS = {"Punctuation", "Capitalization", "Formatting", "Style", "Readability", "Enhancement",
                     "Redundancy"}
 HARPER_SKIP = {"Spelling"}
-HARPER_OFF_RULES = {"SpellCheck", "Misspell", "SpelledNumbers", "Regionalisms"}  # both dialects are accepted
+# off: spelling (scored by features.spelling; both dialects are accepted), and typographic or style
+# preferences that are not errors a rater counts (an Oxford comma, two spaces after a full stop, "..."
+# for the ellipsis character, a hyphen in "3-4", "and also", "very good" -> "excellent")
+HARPER_OFF_RULES = {"SpellCheck", "Misspell", "SpelledNumbers", "Regionalisms",
+                    "OxfordComma", "NoFrenchSpaces", "UseEllipsisCharacter", "EllipsisLength", "NumericRangeEnDash",
+                    "AvoidAndAlso", "Excellent"}
 
 
 def load_linter(rules: Optional[Iterable[str]] = None) -> Any:
