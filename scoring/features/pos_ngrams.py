@@ -23,12 +23,12 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from scoring.features.vocabulary import zipf
 from scoring.registry import resource
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "pos_ngrams.json"
@@ -66,17 +66,11 @@ def symbols(doc: Iterable[Any], misspelled: Collection[int] = ()) -> list[str]:
             out.append(t.text if t.text in KEPT_PUNCT else "P")
         elif t.idx in misspelled:
             out.append(t.tag_ + MISSPELLED)
-        elif t.pos_ in COMMON_POS and _common(t.lower_):
+        elif t.pos_ in COMMON_POS and zipf(t.lower_) >= COMMON_ZIPF:
             out.append(t.lower_)
         else:
             out.append(t.tag_)
     return out
-
-
-@lru_cache(maxsize=50000)
-def _common(word: str) -> bool:
-    from wordfreq import zipf_frequency
-    return zipf_frequency(word, "en") >= COMMON_ZIPF
 
 
 def reads(symbol: str) -> str:
