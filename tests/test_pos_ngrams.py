@@ -35,6 +35,19 @@ def test_misspelled_content_words_are_marked(parser):
     assert pos_ngrams.reads("NNS?") == "[plural noun, misspelled]" and pos_ngrams.reads("?") == "?"
 
 
+def test_words_where_grammar_errors_start_are_marked(parser):
+    text = "He go to school.  I am agree."
+    doc = parser(text)
+    syms = pos_ngrams.symbols(doc, (), {text.index("go"), text.index("I am"), text.index("  ") + 1})
+    err = pos_ngrams.GRAMMAR_ERROR
+    assert syms[:4] == ["<s>", "he", "go" + err, "to"]  # `go` is a common word: it stays itself
+    assert "i" + err in syms and "am" in syms and sum(s.endswith(err) for s in syms) == 2  # not the space
+    assert pos_ngrams.symbols(doc) == [s.removesuffix(err) for s in syms]
+    assert pos_ngrams.reads("VBP" + err) == "[verb, present, grammar error]"
+    assert pos_ngrams.reads("i" + err) == "i [grammar error]" and pos_ngrams.reads("!") == "!"
+    assert pos_ngrams.reads("NN?" + err) == "[noun, misspelled, grammar error]"
+
+
 def test_ngrams_count_unigrams_and_bigrams():
     c = pos_ngrams.ngrams(["<s>", "the", "NN", "the", "NN"])
     assert c["the"] == 2 and c["the NN"] == 2 and c["NN the"] == 1 and c["<s> the"] == 1

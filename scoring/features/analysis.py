@@ -110,7 +110,8 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
         resp_vec = embed_job.result()[0]
         sent_vecs = np.zeros((0, resp_vec.shape[0]), dtype=np.float32)
     f.update(coherence.features(text, doc, n_words))
-    symbols = pos_ngrams.symbols(doc, {x.start for x in sp if x.kind == "spelling"})
+    symbols = pos_ngrams.symbols(doc, {x.start for x in sp if x.kind == "spelling"},
+                                 {x.start for x in gr.errors + gr.fragments if x.start is not None})
     profile = resources.get("pos_ngrams")
     pos_profile: dict[str, list] = {}
     if profile is not None:  # absent before the first calibration: the trait models then use its mean

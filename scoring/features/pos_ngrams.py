@@ -5,7 +5,9 @@ A response becomes a sequence of symbols: function words as themselves (`the`, `
 `which`), content words as their fine POS tag (`NN`, `VBZ`, `JJR`; `NN?` when the spelling check
 flagged the word) except the most common ones, which stay themselves (`people`, `good`, `like`,
 `think`, `very`, `also`: nouns, verbs, adjectives and adverbs with wordfreq Zipf >= COMMON_ZIPF),
-`,` `.` `?` `!` as themselves, other punctuation as `P`, and `<s>` at each sentence start. The
+`,` `.` `?` `!` as themselves, other punctuation as `P`, and `<s>` at each sentence start. A symbol
+where a grammar finding starts gets `!` after it (`he go!`, `it VBP!`): the profile learns which
+errors, in which contexts, mark a level, beside the error rates the trait models count. The
 unigrams and bigrams of that sequence (`<s> because`, `a NNS`, `to VBD`, `NNS VBZ`, `, which`,
 `the people`, `i like`) carry the grammar and phrasing a learner controls, but no topic words, so
 the profile does not learn essay prompts.
@@ -37,6 +39,7 @@ KEPT_PUNCT = frozenset({",", ".", "?", "!"})
 MAX_N = 2
 FEATURE = "pos_ngram_level"  # the feature this profile gives the calibrated models
 MISSPELLED = "?"  # suffix of a misspelled content word's tag: `NN?`
+GRAMMAR_ERROR = "!"  # suffix of the symbol of a word where a grammar finding starts: `VBP!`, `i!`
 COMMON_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 COMMON_ZIPF = 6.0  # content words at least this frequent (about one in a thousand words) stay themselves
 # plain-language names of the symbols that are not words (Penn Treebank tags as spaCy assigns them)
@@ -51,9 +54,12 @@ SYMBOL_NAMES = {
 }
 
 
-def symbols(doc: Iterable[Any], misspelled: Collection[int] = ()) -> list[str]:
+def symbols(doc: Iterable[Any], misspelled: Collection[int] = (), grammar_errors: Collection[int] = ()) -> list[str]:
     """The symbol sequence of a parsed text (spaCy tokens or a DocView). `misspelled`: the character
-    offsets where spelling findings start; a content word there gets MISSPELLED after its tag (`NN?`)."""
+    offsets where spelling findings start; a content word there gets MISSPELLED after its tag (`NN?`).
+    `grammar_errors`: the offsets where grammar findings start; the word holding one gets GRAMMAR_ERROR."""
+    errors = sorted(grammar_errors)
+    k = 0
     out: list[str] = []
     for t in doc:
         if t.pos_ == "SPACE":
@@ -61,23 +67,35 @@ def symbols(doc: Iterable[Any], misspelled: Collection[int] = ()) -> list[str]:
         if t.is_sent_start:
             out.append("<s>")
         if t.pos_ in FUNCTION_POS:
-            out.append(t.lower_)
+            sym = t.lower_
         elif t.pos_ == "PUNCT":
-            out.append(t.text if t.text in KEPT_PUNCT else "P")
+            sym = t.text if t.text in KEPT_PUNCT else "P"
         elif t.idx in misspelled:
-            out.append(t.tag_ + MISSPELLED)
+            sym = t.tag_ + MISSPELLED
         elif t.pos_ in COMMON_POS and zipf(t.lower_) >= COMMON_ZIPF:
-            out.append(t.lower_)
+            sym = t.lower_
         else:
-            out.append(t.tag_)
+            sym = t.tag_
+        while k < len(errors) and errors[k] < t.idx:
+            k += 1
+        if k < len(errors) and errors[k] < t.idx + len(t.text):
+            sym += GRAMMAR_ERROR
+        out.append(sym)
     return out
 
 
 def reads(symbol: str) -> str:
-    """A symbol in plain words: `NN?` -> `[noun, misspelled]`, `they` -> `they`."""
-    if symbol.endswith(MISSPELLED) and len(symbol) > 1:
-        return SYMBOL_NAMES.get(symbol[:-1], symbol[:-1]).rstrip("]") + ", misspelled]"
-    return SYMBOL_NAMES.get(symbol, symbol)
+    """A symbol in plain words: `NN?` -> `[noun, misspelled]`, `VBP!` -> `[verb, present, grammar error]`,
+    `i!` -> `i [grammar error]`, `they` -> `they`."""
+    notes = []
+    if len(symbol) > 1 and symbol.endswith(GRAMMAR_ERROR):
+        symbol, notes = symbol[:-1], ["grammar error"]
+    if len(symbol) > 1 and symbol.endswith(MISSPELLED):
+        symbol, notes = symbol[:-1], ["misspelled"] + notes
+    name = SYMBOL_NAMES.get(symbol)
+    if name is None:
+        return symbol + (f" [{', '.join(notes)}]" if notes else "")
+    return name[:-1] + "".join(", " + n for n in notes) + "]"
 
 
 def ngrams(syms: Sequence[str], max_n: int = MAX_N) -> Counter:
