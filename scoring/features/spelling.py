@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from scoring.features.vocabulary import zipf
 from scoring.models import Finding
 from scoring.registry import resource
 from scoring.text import Token
@@ -59,7 +60,7 @@ class SpellChecker:
         w = word.lower().replace("’", "'")
         if w in self.words or w in EXTRA_WORDS:
             return True
-        if w.isalpha() and w not in COMMON_MISSPELLINGS and _zipf(w) >= FALLBACK_ZIPF:
+        if w.isalpha() and w not in COMMON_MISSPELLINGS and zipf(w) >= FALLBACK_ZIPF:
             return True
         if "'" in w:
             head, _, tail = w.partition("'")
@@ -145,12 +146,6 @@ _PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ise
 
 
 @lru_cache(maxsize=20000)
-def _zipf(w: str) -> float:
-    from wordfreq import zipf_frequency
-    return zipf_frequency(w, "en")
-
-
-@lru_cache(maxsize=20000)
 def dialect_of(word: str) -> Optional[str]:
     """'uk' or 'us' when the word is one side of a common British/American spelling pair."""
     w = word.lower()
@@ -159,11 +154,11 @@ def dialect_of(word: str) -> Optional[str]:
     for uk, us in _PAIRS:
         if w.endswith(uk) and len(w) - len(uk) >= 2:
             other = w[: -len(uk)] + us
-            if _zipf(other) >= 2.5 and _zipf(w) >= 2.5 and _zipf(w) < _zipf(other) + 3:
+            if zipf(other) >= 2.5 and zipf(w) >= 2.5 and zipf(w) < zipf(other) + 3:
                 return "uk" if _is_uk_form(w, other) else None
         if w.endswith(us) and len(w) - len(us) >= 2 and not w.endswith(uk):
             other = w[: -len(us)] + uk
-            if _zipf(other) >= 2.5 and _zipf(w) >= 2.5:
+            if zipf(other) >= 2.5 and zipf(w) >= 2.5:
                 return "us" if _is_uk_form(other, w) else None
     return None
 
@@ -172,7 +167,7 @@ def _is_uk_form(uk: str, us: str) -> bool:
     """Both forms exist; accept the pair only where they are genuine spelling variants (same meaning):
     the British form is far rarer in American-dominated frequency data than its American twin, or
     the pair is a known one."""
-    return uk in KNOWN_UK or (_zipf(uk) < _zipf(us) and _zipf(us) - _zipf(uk) < 2.0)
+    return uk in KNOWN_UK or (zipf(uk) < zipf(us) and zipf(us) - zipf(uk) < 2.0)
 
 
 KNOWN_UK = {"colour", "favour", "honour", "labour", "behaviour", "neighbour", "centre", "theatre",
