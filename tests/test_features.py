@@ -114,6 +114,11 @@ def test_grammar_rules(parser):
     ("I want go home.", "go"),
     ("It is one of the best thing in life.", "thing"),
     ("It depends of the weather.", "depends of"),
+    ("Students can learned more.", "learned"),
+    ("We need to thinking about it.", "thinking"),
+    ("The tests are to hard for us.", "to"),
+    ("There are to many people here.", "to"),
+    ("Teachers yell to much, and it hurts.", "to"),
 ])
 def test_learner_error_rules(parser, text, flagged):
     found = grammar.learner_errors(parser(text), text)
@@ -129,6 +134,8 @@ def test_learner_error_rules(parser, text, flagged):
     "People who live here are happy.", "I enjoy swimming.", "My parents let me go.", "I want to go home.",
     "It is one of the best things in life.", "Fumes are considered to be harmful.", "Students who study hard pass.",
     "They spoke to children, which is a good idea.", "He made suggestions to improve it.",
+    "I'd heard it before.", "It can be learned.", "I am used to working late.", "When it comes to choosing, we wait.",
+    "We went to many places.", "We have been to many countries.", "It is too hard.", "They listened to much of the talk.", "It moved from early to late.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, text):
     assert grammar.learner_errors(parser(text), text) == []

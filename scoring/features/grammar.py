@@ -12,13 +12,14 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
 - missing-article signal: a singular countable-looking noun with no determiner (`I bought car`);
   reported as a weak `article_hint` (features only; not counted as an error);
 - learner-error rules (`learner_errors`): determiner-noun number (`this books`, `every students`,
-  `these problem`), verb form after a modal (`can makes`, `should to go`), after `to` (`to went`),
-  after `do` (`didn't went`), `be` (`is go`) and `have` (`have finish`), `there is` + plural, agreement
+  `these problem`), verb form after a modal (`can makes`, `could heard`, `should to go`), after `to`
+  (`to went`, `need to thinking`), after `do` (`didn't went`), `be` (`is go`) and `have` (`have finish`), `there is` + plural, agreement
   in relative clauses (`people who lives`), `to` + base form after verbs that take -ing (`enjoy to
   swim`, `look forward to see`), `let/make me to`, a missing `to` (`want go`), `one of the` + singular,
   double comparatives (`more easier`), `much` + plural, plural forms of uncountable nouns
   (`informations`), `others` before a noun (`others people`), a missing `it` subject (`Is important
-  to`) and a short list of fixed learner phrases (`discuss about`, `despite of`, `depends of`, ...).
+  to`), `to` for `too` (`is to hard`, `yell to much.`) and a short list of fixed learner phrases
+  (`discuss about`, `despite of`, `depends of`, ...).
 """
 from __future__ import annotations
 
@@ -234,6 +235,15 @@ _GERUND_VERBS = frozenset({"enjoy", "avoid", "finish", "mind", "consider", "sugg
                            "imagine", "risk", "deny", "admit", "recommend"})
 _TO_VERBS = frozenset({"want", "need", "decide", "plan", "hope", "try", "wish", "expect", "refuse", "manage"})
 _NON_BASE = ("VBZ", "VBD", "VBG")
+_INFINITIVE_ONLY = _TO_VERBS | {"have", "able"}  # `to` after these starts an infinitive, never a preposition
+_AMBIGUOUS_MODALS = frozenset({"'d", "’d", "'s", "’s"})  # `I'd heard` is `had heard`: a past participle is right there
+# `to` written for `too`: before these words after a form of `be` / `seem` / `get` ... (`is to hard`), and
+# before the words of _TOO_ALONE after any verb, noun or pronoun too (`yell to much.`), when no noun follows
+_TOO_WORDS = frozenset({"much", "many", "often", "soon", "early", "late", "long", "fast", "slow", "far", "hard", "difficult",
+                        "easy", "expensive", "big", "small", "short", "young", "old", "busy", "tired", "lazy", "dangerous",
+                        "important", "complicated", "boring", "stressful", "strict", "little", "high", "low", "hot", "cold", "loud"})
+_TOO_ALONE = frozenset({"much", "many", "often", "soon", "early", "late", "long", "fast", "far"})
+_TOO_AFTER = frozenset({"be", "seem", "get", "become", "feel", "look", "sound", "way", "far"})
 
 
 def _finding(tok: Any, message: str, suggestions: Optional[list[str]] = None, kind: str = "grammar") -> Finding:
@@ -259,18 +269,27 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                 out.append(_finding(h, f"'{t.text}' goes with a plural noun, not '{h.text}'."))
         if t.tag_ == "MD":
             h = t.head
-            if dep == "aux" and h.i > t.i and h.tag_ in _NON_BASE and h.pos_ in ("VERB", "AUX") \
+            if dep == "aux" and h.i > t.i and (h.tag_ in _NON_BASE or (h.tag_ == "VBN" and low not in _AMBIGUOUS_MODALS)) \
+                    and h.pos_ in ("VERB", "AUX") \
                     and not any(x.dep_ in ("aux", "auxpass") for x in toks[t.i + 1:h.i]):
                 out.append(_finding(h, f"After '{t.text}' use the base form of the verb, not '{h.text}'.", [h.lemma_]))
             elif nxt is not None and nxt.lower_ == "to" and low not in ("ought", "have", "used", "need", "dare"):
                 out.append(_finding(nxt, f"No 'to' after '{t.text}'."))
-        if t.tag_ == "TO" and dep == "aux" and t.head.i == t.i + 1 and t.head.tag_ in ("VBZ", "VBD"):
-            out.append(_finding(t.head, f"After 'to' use the base form of the verb, not '{t.head.text}'.", [t.head.lemma_]))
+        if nxt is not None and ((t.tag_ == "TO" and dep == "aux" and t.head.i == t.i + 1 and t.head.tag_ in ("VBZ", "VBD", "VBG"))
+                                or (low == "to" and nxt.tag_ == "VBG" and t.i >= 1 and toks[t.i - 1].lemma_ in _INFINITIVE_ONLY
+                                    and toks[t.i - 1].pos_ in ("VERB", "AUX", "ADJ"))):  # the parser reads `need to thinking` both ways
+            out.append(_finding(nxt, f"After 'to' use the base form of the verb, not '{nxt.text}'.", [nxt.lemma_]))
         if dep == "aux" and t.lemma_ == "do" and t.head.i > t.i and t.head.tag_ in ("VBD", "VBZ", "VBN") \
                 and not any(x.dep_ == "aux" for x in toks[t.i + 1:t.head.i]):
             out.append(_finding(t.head, f"After '{t.text}' use the base form of the verb, not '{t.head.text}'.", [t.head.lemma_]))
         if dep == "aux" and low in ("is", "are", "was", "were", "am") and t.head.i == t.i + 1 and t.head.tag_ == "VB":
             out.append(_finding(t.head, f"'{t.text} {t.head.text}' is not a verb form: use '{t.head.text}' or '{t.text} {t.head.text}ing'."))
+        if low == "to" and nxt is not None and nxt.lower_ in _TOO_WORDS and t.i >= 1:
+            prev, after = toks[t.i - 1], toks[t.i + 2] if t.i + 2 < n else None
+            no_noun = after is None or after.pos_ in ("PUNCT", "CCONJ", "SCONJ") or after.lower_ in ("to", "for")
+            if (prev.lemma_ in _TOO_AFTER and (no_noun or (prev.lemma_ == "be" and prev.lower_ != "been" and nxt.lower_ in ("much", "many")))) \
+                    or (no_noun and nxt.lower_ in _TOO_ALONE and prev.pos_ in ("VERB", "NOUN", "PRON")):
+                out.append(_finding(t, f"'{t.text} {nxt.text}' means 'too {nxt.text}' (more than enough): write 'too'.", ["too"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
