@@ -48,6 +48,22 @@ def test_words_where_grammar_errors_start_are_marked(parser):
     assert pos_ngrams.reads("NN?" + err) == "[noun, misspelled, grammar error]"
 
 
+ERR_TEXT = "Me and my friend thinks that technology is good thing. They makes our life easy, every days."
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=len(ERR_TEXT) - 1), max_size=12))
+def test_grammar_marks_only_add_suffixes(parser, offsets):
+    """Marks never change a symbol otherwise, fall on words holding an offset, and at most one per word."""
+    doc = parser(ERR_TEXT)
+    plain, marked = pos_ngrams.symbols(doc), pos_ngrams.symbols(doc, (), offsets)
+    err = pos_ngrams.GRAMMAR_ERROR
+    assert [s.removesuffix(err) if s != err else s for s in marked] == plain
+    words = [t for t in doc if t.pos_ != "SPACE"]
+    holding = sum(1 for t in words if any(t.idx <= o < t.idx + len(t.text) for o in offsets))
+    assert sum(1 for s in marked if len(s) > 1 and s.endswith(err)) == holding
+
+
 def test_ngrams_count_unigrams_and_bigrams():
     c = pos_ngrams.ngrams(["<s>", "the", "NN", "the", "NN"])
     assert c["the"] == 2 and c["the NN"] == 2 and c["NN the"] == 1 and c["<s> the"] == 1

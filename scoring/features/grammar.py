@@ -13,9 +13,9 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
   reported as a weak `article_hint` (features only; not counted as an error);
 - learner-error rules (`learner_errors`): determiner-noun number (`this books`, `every students`,
   `these problem`), verb form after a modal (`can makes`, `could heard`, `should to go`), after `to`
-  (`to went`, `need to thinking`), after `do` (`didn't went`), `be` (`is go`) and `have` (`have finish`), `there is` + plural, agreement
-  in relative clauses (`people who lives`), `to` + base form after verbs that take -ing (`enjoy to
-  swim`, `look forward to see`), `let/make me to`, a missing `to` (`want go`), `one of the` + singular,
+  (`to went`, `need to thinking`), after `do` (`didn't went`), `be` (`is go`) and `have` (`have
+  finish`), `there is` + plural, agreement in relative clauses (`people who lives`), `to` + base form
+  after verbs that take -ing (`enjoy to swim`, `look forward to see`), `let/make me to`, a missing `to` (`want go`), `one of the` + singular,
   double comparatives (`more easier`), `much` + plural, plural forms of uncountable nouns
   (`informations`), `others` before a noun (`others people`), a missing `it` subject (`Is important
   to`), `to` for `too` (`is to hard`, `yell to much.`) and a short list of fixed learner phrases
