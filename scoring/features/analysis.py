@@ -80,6 +80,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
 
     # grammar
     gr = grammar.check(text, doc, resources.get("grammar"), harper=harper_job.result())
+    grammar_findings = gr.errors + gr.fragments  # the `grammar` findings: shown, and marked in the POS profile
     mechanics = sorted(gr.mechanics + [x for x in checked if x.kind == "mechanics"], key=lambda x: x.start or 0)
     per100 = 100 / max(n_words, 1)
     f["grammar_errors"] = float(len(gr.errors))
@@ -111,7 +112,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
         sent_vecs = np.zeros((0, resp_vec.shape[0]), dtype=np.float32)
     f.update(coherence.features(text, doc, n_words))
     symbols = pos_ngrams.symbols(doc, {x.start for x in sp if x.kind == "spelling"},
-                                 {x.start for x in gr.errors + gr.fragments if x.start is not None})
+                                 {x.start for x in grammar_findings if x.start is not None})
     profile = resources.get("pos_ngrams")
     pos_profile: dict[str, list] = {}
     if profile is not None:  # absent before the first calibration: the trait models then use its mean
@@ -158,7 +159,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     add_derived(f)
     rep.findings = findings_content
     return Analysis(text=text, toks=toks, n_words=n_words, doc=doc, sentences=sents, features=f,
-                    findings={"spelling": sp, "grammar": gr.errors + gr.fragments, "mechanics": mechanics,
+                    findings={"spelling": sp, "grammar": grammar_findings, "mechanics": mechanics,
                               "run_on": gr.run_ons, "article_hint": gr.article_hints, "content": findings_content},
                     content=rep, pos_profile=pos_profile, symbols=symbols)
 
