@@ -119,6 +119,16 @@ def test_grammar_rules(parser):
     ("The tests are to hard for us.", "to"),
     ("There are to many people here.", "to"),
     ("Teachers yell to much, and it hurts.", "to"),
+    ("She has many challenge and several problem.", "challenge"),
+    ("There are various reason for this.", "reason"),
+    ("Self-esteem can be build by praise.", "build"),
+    ("Food should be deliver on time.", "deliver"),
+    ("I always be on time.", "be"),
+    ("It is better for you life.", "you"),
+    ("They just thinking of success.", "thinking"),
+    ("While we driving, it rains.", "driving"),
+    ("Is going to be better for us.", "Is"),
+    ("It is hard for get a job.", "for"),
 ])
 def test_learner_error_rules(parser, text, flagged):
     found = grammar.learner_errors(parser(text), text)
@@ -136,6 +146,9 @@ def test_learner_error_rules(parser, text, flagged):
     "They spoke to children, which is a good idea.", "He made suggestions to improve it.",
     "I'd heard it before.", "It can be learned.", "I am used to working late.", "When it comes to choosing, we wait.",
     "We went to many places.", "We have been to many countries.", "It is too hard.", "They listened to much of the talk.", "It moved from early to late.",
+    "Many people came and several problems arose.", "Self-esteem can be built by praise.", "Let it be.", "I have bad news for you today.",
+    "I gave you money.", "I found it very confronting to sing.", "It is worth it getting away.", "When it’s about cleaning, I wait.",
+    "They are just thinking of success.", "Is it going to rain?", "I went for help.", "The people I worked for find me reliable.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, text):
     assert grammar.learner_errors(parser(text), text) == []

@@ -244,6 +244,9 @@ _TOO_WORDS = frozenset({"much", "many", "often", "soon", "early", "late", "long"
                         "important", "complicated", "boring", "stressful", "strict", "little", "high", "low", "hot", "cold", "loud"})
 _TOO_ALONE = frozenset({"much", "many", "often", "soon", "early", "late", "long", "fast", "far"})
 _TOO_AFTER = frozenset({"be", "seem", "get", "become", "feel", "look", "sound", "way", "far"})
+_SUBJ_PRON = frozenset({"i", "you", "we", "they", "he", "she", "it"})
+_CAUSATIVE = frozenset({"let", "make", "have", "help", "see", "watch", "hear", "feel", "suggest", "recommend", "insist", "demand"})
+_TIME_NOUNS = frozenset({"today", "tonight", "tomorrow", "yesterday", "now", "tho", "though"})
 
 
 def _finding(tok: Any, message: str, suggestions: Optional[list[str]] = None, kind: str = "grammar") -> Finding:
@@ -260,7 +263,7 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
     for t in toks:
         low, dep = t.lower_, t.dep_
         nxt = toks[t.i + 1] if t.i + 1 < n else None
-        if dep == "det" and t.head.i > t.i and t.head.i - t.i <= 3:
+        if (dep == "det" or (dep == "amod" and low in _PLUR_DET)) and t.head.i > t.i and t.head.i - t.i <= 3:
             h = t.head
             between = toks[t.i + 1:h.i]
             if low in _SING_DET and h.tag_ == "NNS" and not any(x.lower_ in _QUANT or x.tag_ == "CD" for x in between):
@@ -282,14 +285,36 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
         if dep == "aux" and t.lemma_ == "do" and t.head.i > t.i and t.head.tag_ in ("VBD", "VBZ", "VBN") \
                 and not any(x.dep_ == "aux" for x in toks[t.i + 1:t.head.i]):
             out.append(_finding(t.head, f"After '{t.text}' use the base form of the verb, not '{t.head.text}'.", [t.head.lemma_]))
-        if dep == "aux" and low in ("is", "are", "was", "were", "am") and t.head.i == t.i + 1 and t.head.tag_ == "VB":
-            out.append(_finding(t.head, f"'{t.text} {t.head.text}' is not a verb form: use '{t.head.text}' or '{t.text} {t.head.text}ing'."))
+        if nxt is not None and nxt.tag_ == "VB":
+            if dep == "aux" and low in ("is", "are", "was", "were", "am") and t.head.i == nxt.i:
+                out.append(_finding(nxt, f"'{t.text} {nxt.text}' is not a verb form: use '{nxt.text}' or '{t.text} {nxt.text}ing'."))
+            elif low in ("be", "been", "being") and nxt.pos_ == "VERB" and t.i in (nxt.head.i, t.head.i - 1):
+                out.append(_finding(nxt, f"After '{t.text}' use the past participle of '{nxt.text}' (a passive), not its base form."))
         if low == "to" and nxt is not None and nxt.lower_ in _TOO_WORDS and t.i >= 1:
             prev, after = toks[t.i - 1], toks[t.i + 2] if t.i + 2 < n else None
             no_noun = after is None or after.pos_ in ("PUNCT", "CCONJ", "SCONJ") or after.lower_ in ("to", "for")
             if (prev.lemma_ in _TOO_AFTER and (no_noun or (prev.lemma_ == "be" and prev.lower_ != "been" and nxt.lower_ in ("much", "many")))) \
                     or (no_noun and nxt.lower_ in _TOO_ALONE and prev.pos_ in ("VERB", "NOUN", "PRON")):
                 out.append(_finding(t, f"'{t.text} {nxt.text}' means 'too {nxt.text}' (more than enough): write 'too'.", ["too"]))
+        if low == "be" and t.tag_ in ("VB", "VBP") and t.i >= 1:
+            subj = [c for c in t.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < t.i and c.lower_ in _SUBJ_PRON]
+            between = toks[subj[0].i + 1:t.i] if subj else []
+            if subj and all(x.tag_ == "RB" and x.lower_ not in ("not", "n't") for x in between) \
+                    and not any(c.dep_ in ("aux", "auxpass", "mark") for c in t.children) and t.head.lemma_ not in _CAUSATIVE:
+                out.append(_finding(t, f"'{subj[0].text} {t.text}' needs a finite verb: 'am', 'is', 'are' or 'will be'."))
+        if low == "you" and nxt is not None and nxt.tag_ == "NN" and nxt.is_lower and nxt.lower_ not in _TIME_NOUNS \
+                and (t.is_sent_start or (t.i >= 1 and toks[t.i - 1].tag_ == "IN")):
+            out.append(_finding(t, f"Before the noun '{nxt.text}' use 'your', not 'you'.", ["your" if t.text == "you" else "Your"]))
+        if t.tag_ == "VBG" and t.is_alpha and dep in ("ROOT", "ccomp", "conj", "advcl"):
+            subj = [c for c in t.children if c.dep_ == "nsubj" and c.lower_ in _SUBJ_PRON and c.i < t.i]
+            if subj and not any(c.dep_ in ("aux", "auxpass") for c in t.children) \
+                    and all(x.tag_ == "RB" for x in toks[subj[0].i + 1:t.i]) \
+                    and (subj[0].i == 0 or toks[subj[0].i - 1].pos_ not in ("VERB", "AUX", "ADJ")):
+                be = {"i": "am", "he": "is", "she": "is", "it": "is"}.get(subj[0].lower_, "are")
+                out.append(_finding(t, f"'{subj[0].text} {t.text}' lacks a form of 'be': '{subj[0].text} {be} {t.text}'.", [f"{be} {t.text}"]))
+        if low == "for" and nxt is not None and nxt.tag_ == "VB" and nxt.pos_ in ("VERB", "AUX") \
+                and not any(c.dep_ == "nsubj" for c in nxt.children):
+            out.append(_finding(t, f"To say why, use 'to {nxt.text}', not 'for {nxt.text}'.", ["to"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
@@ -330,7 +355,8 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                     and (pobj[0].lower_ == "thing" or not _MASS_LIKE.search(pobj[0].lower_)) \
                     and any(c.dep_ in ("det", "poss") for c in pobj[0].children):
                 out.append(_finding(pobj[0], f"After 'one of the' use a plural noun, not '{pobj[0].text}'."))
-        if t.is_sent_start and low in ("is", "was") and nxt is not None and nxt.pos_ == "ADJ":
+        if t.is_sent_start and low in ("is", "was") and nxt is not None \
+                and (nxt.pos_ == "ADJ" or nxt.tag_ in ("VBG", "VBN") or (nxt.pos_ == "ADV" and t.i + 2 < n and toks[t.i + 2].pos_ == "ADJ")):
             sent_end = next((x for x in toks[t.i + 1:] if x.is_sent_start), None)
             last = toks[(sent_end.i if sent_end is not None else n) - 1]
             if last.text != "?":
