@@ -129,6 +129,10 @@ def test_grammar_rules(parser):
     ("While we driving, it rains.", "driving"),
     ("Is going to be better for us.", "Is"),
     ("It is hard for get a job.", "for"),
+    ("I think its better to work alone.", "its"),
+    ("They happy because it is easy.", "happy"),
+    ("They are available to passed the test.", "passed"),
+    ("We study because is important to learn.", "is"),
 ])
 def test_learner_error_rules(parser, text, flagged):
     found = grammar.learner_errors(parser(text), text)
@@ -149,6 +153,7 @@ def test_learner_error_rules(parser, text, flagged):
     "Many people came and several problems arose.", "Self-esteem can be built by praise.", "Let it be.", "I have bad news for you today.",
     "I gave you money.", "I found it very confronting to sing.", "It is worth it getting away.", "When it’s about cleaning, I wait.",
     "They are just thinking of success.", "Is it going to rain?", "I went for help.", "The people I worked for find me reliable.",
+    "The dog wagged its tail; at its best it runs.", "This makes it easy.", "It costs more than is necessary.", "He came home and is happy.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, text):
     assert grammar.learner_errors(parser(text), text) == []

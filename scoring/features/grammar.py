@@ -246,6 +246,8 @@ _TOO_ALONE = frozenset({"much", "many", "often", "soon", "early", "late", "long"
 _TOO_AFTER = frozenset({"be", "seem", "get", "become", "feel", "look", "sound", "way", "far"})
 _SUBJ_PRON = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 _CAUSATIVE = frozenset({"let", "make", "have", "help", "see", "watch", "hear", "feel", "suggest", "recommend", "insist", "demand"})
+_ITS_BEFORE = frozenset({"a", "an", "the", "not", "going", "been", "because"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 _TIME_NOUNS = frozenset({"today", "tonight", "tomorrow", "yesterday", "now", "tho", "though"})
 
 
@@ -278,7 +280,7 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                 out.append(_finding(h, f"After '{t.text}' use the base form of the verb, not '{h.text}'.", [h.lemma_]))
             elif nxt is not None and nxt.lower_ == "to" and low not in ("ought", "have", "used", "need", "dare"):
                 out.append(_finding(nxt, f"No 'to' after '{t.text}'."))
-        if nxt is not None and ((t.tag_ == "TO" and dep == "aux" and t.head.i == t.i + 1 and t.head.tag_ in ("VBZ", "VBD", "VBG"))
+        if nxt is not None and ((t.tag_ == "TO" and dep == "aux" and t.head.i == t.i + 1 and t.head.tag_ in ("VBZ", "VBD", "VBG", "VBN"))
                                 or (low == "to" and nxt.tag_ == "VBG" and t.i >= 1 and toks[t.i - 1].lemma_ in _INFINITIVE_ONLY
                                     and toks[t.i - 1].pos_ in ("VERB", "AUX", "ADJ"))):  # the parser reads `need to thinking` both ways
             out.append(_finding(nxt, f"After 'to' use the base form of the verb, not '{nxt.text}'.", [nxt.lemma_]))
@@ -302,8 +304,8 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
             if subj and all(x.tag_ == "RB" and x.lower_ not in ("not", "n't") for x in between) \
                     and not any(c.dep_ in ("aux", "auxpass", "mark") for c in t.children) and t.head.lemma_ not in _CAUSATIVE:
                 out.append(_finding(t, f"'{subj[0].text} {t.text}' needs a finite verb: 'am', 'is', 'are' or 'will be'."))
-        if low == "you" and nxt is not None and nxt.tag_ == "NN" and nxt.is_lower and nxt.lower_ not in _TIME_NOUNS \
-                and (t.is_sent_start or (t.i >= 1 and toks[t.i - 1].tag_ == "IN")):
+        if low == "you" and nxt is not None and nxt.tag_ in ("NN", "NNS") and nxt.is_lower and nxt.lower_ not in _TIME_NOUNS \
+                and (dep == "poss" or (nxt.tag_ == "NN" and (t.is_sent_start or (t.i >= 1 and toks[t.i - 1].tag_ == "IN")))):
             out.append(_finding(t, f"Before the noun '{nxt.text}' use 'your', not 'you'.", ["your" if t.text == "you" else "Your"]))
         if t.tag_ == "VBG" and t.is_alpha and dep in ("ROOT", "ccomp", "conj", "advcl"):
             subj = [c for c in t.children if c.dep_ == "nsubj" and c.lower_ in _SUBJ_PRON and c.i < t.i]
@@ -315,6 +317,15 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
         if low == "for" and nxt is not None and nxt.tag_ == "VB" and nxt.pos_ in ("VERB", "AUX") \
                 and not any(c.dep_ == "nsubj" for c in nxt.children):
             out.append(_finding(t, f"To say why, use 'to {nxt.text}', not 'for {nxt.text}'.", ["to"]))
+        if low == "its" and nxt is not None and ((t.head.pos_ in ("ADJ", "ADV") and t.head.tag_ not in ("JJS", "RBS")) or nxt.lower_ in _ITS_BEFORE):
+            out.append(_finding(t, f"'{t.text}' is possessive; for 'it is' write 'it's'.", ["it's" if t.text == "its" else "It's"]))
+        if t.pos_ == "ADJ" and t.tag_ in ("JJ", "JJR") and dep in ("ROOT", "ccomp", "advcl", "conj"):
+            subj = [c for c in t.children if c.dep_ == "nsubj" and c.lower_ in _SUBJ_PRON and c.i < t.i]
+            if subj and not any(c.dep_ in ("aux", "auxpass", "cop") for c in t.children) \
+                    and all(x.tag_ == "RB" for x in toks[subj[0].i + 1:t.i]) \
+                    and (subj[0].i == 0 or toks[subj[0].i - 1].pos_ not in ("VERB", "AUX", "ADJ")):
+                be = {"i": "am", "he": "is", "she": "is", "it": "is"}.get(subj[0].lower_, "are")
+                out.append(_finding(t, f"'{subj[0].text} {t.text}' lacks a verb: '{subj[0].text} {be} {t.text}'.", [f"{be} {t.text}"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
@@ -355,12 +366,17 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                     and (pobj[0].lower_ == "thing" or not _MASS_LIKE.search(pobj[0].lower_)) \
                     and any(c.dep_ in ("det", "poss") for c in pobj[0].children):
                 out.append(_finding(pobj[0], f"After 'one of the' use a plural noun, not '{pobj[0].text}'."))
-        if t.is_sent_start and low in ("is", "was") and nxt is not None \
-                and (nxt.pos_ == "ADJ" or nxt.tag_ in ("VBG", "VBN") or (nxt.pos_ == "ADV" and t.i + 2 < n and toks[t.i + 2].pos_ == "ADJ")):
+        if low in ("is", "was") and nxt is not None \
+                and ((t.is_sent_start and (nxt.pos_ == "ADJ" or nxt.tag_ in ("VBG", "VBN")
+                                           or (nxt.pos_ == "ADV" and t.i + 2 < n and toks[t.i + 2].pos_ == "ADJ")))
+                     or (dep in ("ROOT", "advcl", "ccomp") and not any(c.dep_ in _SUBJECTS or c.lower_ in ("than", "as") for c in t.children)
+                         and any(c.dep_ in ("attr", "acomp") for c in t.children) and t.i >= 1
+                         and (toks[t.i - 1].pos_ in ("CCONJ", "SCONJ") or toks[t.i - 1].lower_ == "because")
+                         and toks[t.i - 1].lower_ not in ("as", "than", "whenever", "whatever", "what", "who", "which"))):
             sent_end = next((x for x in toks[t.i + 1:] if x.is_sent_start), None)
             last = toks[(sent_end.i if sent_end is not None else n) - 1]
             if last.text != "?":
-                out.append(_finding(t, f"The sentence has no subject: '{'It ' + low}' ...?", [f"It {low}"]))
+                out.append(_finding(t, f"The clause has no subject: '{'it ' + low}' ...?", [f"it {low}"]))
     for m in _LEARNER_PHRASES.finditer(text):
         out.append(Finding(kind="grammar", message=f"Learner phrasing: '{m.group(0)}'.", text=m.group(0),
                            start=m.start(), end=m.end()))
