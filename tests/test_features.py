@@ -133,6 +133,10 @@ def test_grammar_rules(parser):
     ("They happy because it is easy.", "happy"),
     ("They are available to passed the test.", "passed"),
     ("We study because is important to learn.", "is"),
+    ("That opportunity happen for them.", "happen"),
+    ("It really help me.", "help"),
+    ("Some of they friend can not play.", "they"),
+    ("Now his attitude going to change.", "going"),
 ])
 def test_learner_error_rules(parser, text, flagged):
     found = grammar.learner_errors(parser(text), text)
@@ -154,6 +158,7 @@ def test_learner_error_rules(parser, text, flagged):
     "I gave you money.", "I found it very confronting to sing.", "It is worth it getting away.", "When it’s about cleaning, I wait.",
     "They are just thinking of success.", "Is it going to rain?", "I went for help.", "The people I worked for find me reliable.",
     "The dog wagged its tail; at its best it runs.", "This makes it easy.", "It costs more than is necessary.", "He came home and is happy.",
+    "My host family take me to the beach.", "I let him go.", "Between you and me, he or she knows.", "They told us to go.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, text):
     assert grammar.learner_errors(parser(text), text) == []

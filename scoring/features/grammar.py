@@ -247,6 +247,9 @@ _TOO_AFTER = frozenset({"be", "seem", "get", "become", "feel", "look", "sound", 
 _SUBJ_PRON = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 _CAUSATIVE = frozenset({"let", "make", "have", "help", "see", "watch", "hear", "feel", "suggest", "recommend", "insist", "demand"})
 _ITS_BEFORE = frozenset({"a", "an", "the", "not", "going", "been", "because"})
+_OBJECT_CASE = {"he": ("him", "his"), "she": ("her", "her"), "we": ("us", "our"), "they": ("them", "their")}  # (object, possessive)
+_COLLECTIVE = frozenset({"family", "team", "government", "staff", "group", "class", "public", "audience", "company", "police",
+                         "committee", "couple", "crew", "majority", "board", "council", "generation", "management", "jury"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 _TIME_NOUNS = frozenset({"today", "tonight", "tomorrow", "yesterday", "now", "tho", "though"})
 
@@ -298,6 +301,12 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
             if (prev.lemma_ in _TOO_AFTER and (no_noun or (prev.lemma_ == "be" and prev.lower_ != "been" and nxt.lower_ in ("much", "many")))) \
                     or (no_noun and nxt.lower_ in _TOO_ALONE and prev.pos_ in ("VERB", "NOUN", "PRON")):
                 out.append(_finding(t, f"'{t.text} {nxt.text}' means 'too {nxt.text}' (more than enough): write 'too'.", ["too"]))
+        if t.tag_ == "VB" and low != "be" and t.pos_ == "VERB" and dep in ("ROOT", "ccomp", "conj", "advcl", "relcl"):
+            # a base form with a singular subject and no auxiliary (`this book talk`, `it really help`), which _sva (VBZ / VBP) misses
+            subj = [c for c in t.children if c.dep_ == "nsubj" and c.i < t.i and (c.tag_ == "NN" or c.lower_ in ("he", "she", "it"))
+                    and c.lower_ not in _COLLECTIVE and all(x.tag_ == "RB" for x in toks[c.i + 1:t.i])]
+            if subj and not any(c.dep_ in ("aux", "auxpass", "mark") for c in t.children) and (dep == "ROOT" or t.head.lemma_ not in _CAUSATIVE):
+                out.append(_finding(t, f"The verb '{t.text}' does not agree with the singular subject '{subj[0].text}'.", [_third_person(t.text)]))
         if low == "be" and t.tag_ in ("VB", "VBP") and t.i >= 1:
             subj = [c for c in t.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < t.i and c.lower_ in _SUBJ_PRON]
             between = toks[subj[0].i + 1:t.i] if subj else []
@@ -307,25 +316,23 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
         if low == "you" and nxt is not None and nxt.tag_ in ("NN", "NNS") and nxt.is_lower and nxt.lower_ not in _TIME_NOUNS \
                 and (dep == "poss" or (nxt.tag_ == "NN" and (t.is_sent_start or (t.i >= 1 and toks[t.i - 1].tag_ == "IN")))):
             out.append(_finding(t, f"Before the noun '{nxt.text}' use 'your', not 'you'.", ["your" if t.text == "you" else "Your"]))
-        if t.tag_ == "VBG" and t.is_alpha and dep in ("ROOT", "ccomp", "conj", "advcl"):
-            subj = [c for c in t.children if c.dep_ == "nsubj" and c.lower_ in _SUBJ_PRON and c.i < t.i]
-            if subj and not any(c.dep_ in ("aux", "auxpass") for c in t.children) \
+        if dep in ("ROOT", "ccomp", "conj", "advcl") and ((t.tag_ == "VBG" and t.is_alpha) or (t.pos_ == "ADJ" and t.tag_ in ("JJ", "JJR"))):
+            # `they just thinking`, `it good`: a subject pronoun with no form of `be` (not `made it easy`, `found it hard`)
+            subj = [c for c in t.children if c.dep_ == "nsubj" and c.i < t.i
+                    and (c.lower_ in _SUBJ_PRON or (low == "going" and c.tag_ in ("NN", "NNS") and nxt is not None and nxt.lower_ == "to"))]
+            if subj and not any(c.dep_ in ("aux", "auxpass", "cop") for c in t.children) \
                     and all(x.tag_ == "RB" for x in toks[subj[0].i + 1:t.i]) \
                     and (subj[0].i == 0 or toks[subj[0].i - 1].pos_ not in ("VERB", "AUX", "ADJ")):
                 be = {"i": "am", "he": "is", "she": "is", "it": "is"}.get(subj[0].lower_, "are")
                 out.append(_finding(t, f"'{subj[0].text} {t.text}' lacks a form of 'be': '{subj[0].text} {be} {t.text}'.", [f"{be} {t.text}"]))
+        if low in _OBJECT_CASE and dep in ("pobj", "dobj", "dative", "poss") and (t.i == 0 or toks[t.i - 1].text != "/") \
+                and (nxt is None or (nxt.lower_ not in ("/", "or", "and") and not nxt.tag_.startswith(("VB", "MD")) and not nxt.lower_.endswith(("self", "selves")))):
+            out.append(_finding(t, f"'{t.text}' is a subject pronoun: here use '{_OBJECT_CASE[low][dep == 'poss']}'.", [_OBJECT_CASE[low][dep == "poss"]]))
         if low == "for" and nxt is not None and nxt.tag_ == "VB" and nxt.pos_ in ("VERB", "AUX") \
                 and not any(c.dep_ == "nsubj" for c in nxt.children):
             out.append(_finding(t, f"To say why, use 'to {nxt.text}', not 'for {nxt.text}'.", ["to"]))
         if low == "its" and nxt is not None and ((t.head.pos_ in ("ADJ", "ADV") and t.head.tag_ not in ("JJS", "RBS")) or nxt.lower_ in _ITS_BEFORE):
             out.append(_finding(t, f"'{t.text}' is possessive; for 'it is' write 'it's'.", ["it's" if t.text == "its" else "It's"]))
-        if t.pos_ == "ADJ" and t.tag_ in ("JJ", "JJR") and dep in ("ROOT", "ccomp", "advcl", "conj"):
-            subj = [c for c in t.children if c.dep_ == "nsubj" and c.lower_ in _SUBJ_PRON and c.i < t.i]
-            if subj and not any(c.dep_ in ("aux", "auxpass", "cop") for c in t.children) \
-                    and all(x.tag_ == "RB" for x in toks[subj[0].i + 1:t.i]) \
-                    and (subj[0].i == 0 or toks[subj[0].i - 1].pos_ not in ("VERB", "AUX", "ADJ")):
-                be = {"i": "am", "he": "is", "she": "is", "it": "is"}.get(subj[0].lower_, "are")
-                out.append(_finding(t, f"'{subj[0].text} {t.text}' lacks a verb: '{subj[0].text} {be} {t.text}'.", [f"{be} {t.text}"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
