@@ -44,6 +44,16 @@ def parser():
 
 
 @pytest.fixture(scope="module")
+def countable():
+    return vocabulary.load_countable()
+
+
+def test_countable_nouns(countable):
+    assert {"problem", "person", "decision"} <= countable
+    assert not {"homework", "information", "advice", "money", "music"} & countable
+
+
+@pytest.fixture(scope="module")
 def checker():
     return spelling.load_spellchecker()
 
@@ -138,8 +148,8 @@ def test_grammar_rules(parser):
     ("Some of they friend can not play.", "they"),
     ("Now his attitude going to change.", "going"),
 ])
-def test_learner_error_rules(parser, text, flagged):
-    found = grammar.learner_errors(parser(text), text)
+def test_learner_error_rules(parser, countable, text, flagged):
+    found = grammar.learner_errors(parser(text), text, countable)
     assert flagged in {text[f.start:f.end] for f in found}, [f.message for f in found]
     assert all(f.kind == "grammar" for f in found)
 
@@ -159,9 +169,12 @@ def test_learner_error_rules(parser, text, flagged):
     "They are just thinking of success.", "Is it going to rain?", "I went for help.", "The people I worked for find me reliable.",
     "The dog wagged its tail; at its best it runs.", "This makes it easy.", "It costs more than is necessary.", "He came home and is happy.",
     "My host family take me to the beach.", "I let him go.", "Between you and me, he or she knows.", "They told us to go.",
+    "It is a good idea. For example, the problem is that kind of person.", "We met in person last week and take part in it.",
+    "I have no idea. Each person and problem counts.",
+    "I do not know. It will make students not attend. I would rather not go.",
 ])
-def test_learner_error_rules_leave_correct_text_alone(parser, text):
-    assert grammar.learner_errors(parser(text), text) == []
+def test_learner_error_rules_leave_correct_text_alone(parser, countable, text):
+    assert grammar.learner_errors(parser(text), text, countable) == []
 
 
 def test_unusual_pairs_and_ing_forms(parser):

@@ -79,7 +79,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     f["spelling_per_100w"] = round(100 * n_sp / max(n_words, 1), 3)
 
     # grammar
-    gr = grammar.check(text, doc, resources.get("grammar"), harper=harper_job.result())
+    gr = grammar.check(text, doc, resources.get("grammar"), harper=harper_job.result(), countable=resources.get("countable"))
     grammar_findings = gr.errors + gr.fragments  # the `grammar` findings: shown, and marked in the POS profile
     mechanics = sorted(gr.mechanics + [x for x in checked if x.kind == "mechanics"], key=lambda x: x.start or 0)
     per100 = 100 / max(n_words, 1)

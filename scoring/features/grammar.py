@@ -18,8 +18,12 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
   after verbs that take -ing (`enjoy to swim`, `look forward to see`), `let/make me to`, a missing `to` (`want go`), `one of the` + singular,
   double comparatives (`more easier`), `much` + plural, plural forms of uncountable nouns
   (`informations`), `others` before a noun (`others people`), a missing `it` subject (`Is important
-  to`), `to` for `too` (`is to hard`, `yell to much.`) and a short list of fixed learner phrases
-  (`discuss about`, `despite of`, `depends of`, ...).
+  to`, `because is better`), `to` for `too` (`is to hard`, `yell to much.`), `many` / `several` +
+  singular (`many challenge`), `be` + base form (`can be build`), `be` with no finite verb (`I always
+  be`), a base form with a singular subject (`it really help`), a missing `be` (`they just thinking`,
+  `it good`, `his attitude going to`), `you` for `your` (`for you life`), `its` for `it's` (`its
+  better`), `for` + base form (`for get a job`), a subject pronoun as object or possessive (`some of
+  they friend`) and a short list of fixed learner phrases (`discuss about`, `despite of`, `depends of`, ...).
 """
 from __future__ import annotations
 
@@ -246,10 +250,15 @@ _TOO_ALONE = frozenset({"much", "many", "often", "soon", "early", "late", "long"
 _TOO_AFTER = frozenset({"be", "seem", "get", "become", "feel", "look", "sound", "way", "far"})
 _SUBJ_PRON = frozenset({"i", "you", "we", "they", "he", "she", "it"})
 _CAUSATIVE = frozenset({"let", "make", "have", "help", "see", "watch", "hear", "feel", "suggest", "recommend", "insist", "demand"})
-_ITS_BEFORE = frozenset({"a", "an", "the", "not", "going", "been", "because"})
+_ITS_BEFORE = frozenset({"a", "an", "the", "not", "going", "been", "because", "like"})
 _OBJECT_CASE = {"he": ("him", "his"), "she": ("her", "her"), "we": ("us", "our"), "they": ("them", "their")}  # (object, possessive)
 _COLLECTIVE = frozenset({"family", "team", "government", "staff", "group", "class", "public", "audience", "company", "police",
                          "committee", "couple", "crew", "majority", "board", "council", "generation", "management", "jury"})
+_DET_TAGS = frozenset({"DT", "PRP$", "CD", "POS", "WP$", "WDT"})
+_DET_WORDS = frozenset({"no", "any", "each", "every", "another", "what", "whose", "which", "next", "last", "this"})
+_BARE_NOUN_PREPS = frozenset({"by", "per", "on", "at", "from", "in", "to"})  # `by car`, `on time`, `at school`, `in person`
+_ARTICLE_IDIOMS = frozenset({"part", "example", "instance", "fun", "pleasure", "priority", "danger", "interior", "wealth",
+                             "weakness", "understanding", "role", "design", "lot", "good", "bad"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 _TIME_NOUNS = frozenset({"today", "tonight", "tomorrow", "yesterday", "now", "tho", "though"})
 
@@ -259,9 +268,25 @@ def _finding(tok: Any, message: str, suggestions: Optional[list[str]] = None, ki
                    suggestions=suggestions or [])
 
 
-def learner_errors(doc: Any, text: str) -> list[Finding]:
+def _bare_singular(t: Any, toks: list) -> bool:
+    """A singular noun with no determiner, possessive or number in its phrase, and not in a compound,
+    a list, a `kind of X` phrase or after a preposition that takes bare nouns (`by car`, `at school`)."""
+    if t.dep_ in ("compound", "conj", "npadvmod", "appos") or (t.i + 1 < len(toks) and toks[t.i + 1].tag_ in ("NN", "NNS")):
+        return False
+    if any(x.tag_ in _DET_TAGS or x.lower_ in _DET_WORDS for x in toks[t.left_edge.i:t.i]):
+        return False
+    prev = toks[t.i - 1] if t.i else None
+    if prev is None:
+        return True
+    if prev.tag_ in _DET_TAGS or prev.tag_ in ("NN", "NNS", "NNP") or prev.dep_ == "compound" or prev.lower_ in _BARE_NOUN_PREPS:
+        return False
+    return not (prev.lower_ == "of" and t.i >= 2 and toks[t.i - 2].lower_ in ("kind", "sort", "type", "lot", "part", "form"))
+
+
+def learner_errors(doc: Any, text: str, countable: frozenset = frozenset()) -> list[Finding]:
     """Frequent learner errors that Harper does not see (each rule chosen for precision on learner
-    essays; see the module docstring)."""
+    essays; see the module docstring). `countable`: nouns that need an article when singular
+    (`vocabulary.load_countable`); empty: that rule is off."""
     toks = doc.tokens if hasattr(doc, "tokens") else list(doc)
     n = len(toks)
     out: list[Finding] = []
@@ -325,6 +350,11 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                     and (subj[0].i == 0 or toks[subj[0].i - 1].pos_ not in ("VERB", "AUX", "ADJ")):
                 be = {"i": "am", "he": "is", "she": "is", "it": "is"}.get(subj[0].lower_, "are")
                 out.append(_finding(t, f"'{subj[0].text} {t.text}' lacks a form of 'be': '{subj[0].text} {be} {t.text}'.", [f"{be} {t.text}"]))
+        if low == "not" and dep == "neg" and t.head.tag_ in ("VB", "VBP") and t.head.i == t.i + 1 \
+                and not any(c.dep_ in ("aux", "auxpass") for c in t.head.children) \
+                and any(c.dep_ == "nsubj" and c.i < t.i for c in t.head.children) \
+                and (t.head.dep_ == "ROOT" or t.head.head.lemma_ not in _CAUSATIVE):
+            out.append(_finding(t, f"A verb is negated with 'do': 'do not {t.head.text}' / 'does not {t.head.text}'.", ["do not", "does not"]))
         if low in _OBJECT_CASE and dep in ("pobj", "dobj", "dative", "poss") and (t.i == 0 or toks[t.i - 1].text != "/") \
                 and (nxt is None or (nxt.lower_ not in ("/", "or", "and") and not nxt.tag_.startswith(("VB", "MD")) and not nxt.lower_.endswith(("self", "selves")))):
             out.append(_finding(t, f"'{t.text}' is a subject pronoun: here use '{_OBJECT_CASE[low][dep == 'poss']}'.", [_OBJECT_CASE[low][dep == "poss"]]))
@@ -333,6 +363,10 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
             out.append(_finding(t, f"To say why, use 'to {nxt.text}', not 'for {nxt.text}'.", ["to"]))
         if low == "its" and nxt is not None and ((t.head.pos_ in ("ADJ", "ADV") and t.head.tag_ not in ("JJS", "RBS")) or nxt.lower_ in _ITS_BEFORE):
             out.append(_finding(t, f"'{t.text}' is possessive; for 'it is' write 'it's'.", ["it's" if t.text == "its" else "It's"]))
+        if t.tag_ == "NN" and t.is_lower and low in countable and low not in _ARTICLE_IDIOMS and _bare_singular(t, toks) \
+                and not (low in ("example", "instance") and t.i and toks[t.i - 1].lower_ == "for"):
+            out.append(_finding(t, f"'{t.text}' is a countable noun: a singular needs 'a', 'an' or 'the' (or use the plural).",
+                                [f"{'an' if low[0] in 'aeiou' else 'a'} {t.text}", f"the {t.text}"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
@@ -377,8 +411,8 @@ def learner_errors(doc: Any, text: str) -> list[Finding]:
                 and ((t.is_sent_start and (nxt.pos_ == "ADJ" or nxt.tag_ in ("VBG", "VBN")
                                            or (nxt.pos_ == "ADV" and t.i + 2 < n and toks[t.i + 2].pos_ == "ADJ")))
                      or (dep in ("ROOT", "advcl", "ccomp") and not any(c.dep_ in _SUBJECTS or c.lower_ in ("than", "as") for c in t.children)
-                         and any(c.dep_ in ("attr", "acomp") for c in t.children) and t.i >= 1
-                         and (toks[t.i - 1].pos_ in ("CCONJ", "SCONJ") or toks[t.i - 1].lower_ == "because")
+                         and any(c.dep_ in ("attr", "acomp") for c in t.children)
+                         and (t.is_sent_start or toks[t.i - 1].pos_ in ("CCONJ", "SCONJ") or toks[t.i - 1].lower_ == "because")
                          and toks[t.i - 1].lower_ not in ("as", "than", "whenever", "whatever", "what", "who", "which"))):
             sent_end = next((x for x in toks[t.i + 1:] if x.is_sent_start), None)
             last = toks[(sent_end.i if sent_end is not None else n) - 1]
@@ -399,11 +433,13 @@ class GrammarReport:
     article_hints: list[Finding]
 
 
-def check(text: str, doc: Any, linter: Any, harper: Optional[list[Finding]] = None) -> GrammarReport:
-    """All grammar findings; `harper`: Harper's findings when already computed (e.g. in a thread)."""
+def check(text: str, doc: Any, linter: Any, harper: Optional[list[Finding]] = None,
+          countable: frozenset = frozenset()) -> GrammarReport:
+    """All grammar findings; `harper`: Harper's findings when already computed (e.g. in a thread);
+    `countable`: the nouns of the missing-article rule (`vocabulary.load_countable`)."""
     if harper is None:
         harper = harper_findings(text, linter)
-    own = _sva(doc) + _articles(doc) + learner_errors(doc, text)
+    own = _sva(doc) + _articles(doc) + learner_errors(doc, text, countable)
     frags, runons = _fragments_runons(doc)
     errors: list[Finding] = []
     taken: list[tuple[int, int]] = []
