@@ -36,6 +36,7 @@ SEED = 7
 ALPHA = 5.0
 POS_NGRAM_ALPHA = 3.0  # ridge penalty of the POS profile model (chosen on prompt-grouped ELLIPSE CV: 1 / 3 / 10)
 POS_NGRAM_MIN_DF = 5  # an n-gram enters the profile when it occurs in at least this many texts
+CUT_REPEATS = 10  # fold splits of the nested CV that chooses a trait's cut-point method (one split's choice flipped between refits)
 SYMBOLS = "_symbols"  # key of a row's POS-profile symbols (space-joined) beside its features
 
 # Rule parameters (not fitted; documented in docs/writing.md)
@@ -315,11 +316,11 @@ def _fit_trait(name: str, spec: dict, rows: list[dict], feats: list[dict]) -> tu
     levels = human_levels(name, y, spec["max"])
     entry["cuts"] = C.quantile_cuts(latent, levels, spec["max"])
     # cut-points: quantile-matched to the human shares, unless shares chosen to maximise the
-    # integer score's correlation (within share_bounds) do better by C.CUT_GAIN in nested CV
-    quant_cv, opt_cv = _nested_cut_cv(cv, y, levels, spec["max"])
+    # integer score's correlation (within share_bounds) do better by C.CUT_GAIN in nested CV (mean of CUT_REPEATS splits)
+    quant_cv, opt_cv, r_quant, r_opt = _nested_cut_cv(cv, y, levels, spec["max"])
     entry["cuts_method"] = "quantile-matched"
-    entry["cv_r_integer_quantile"] = round(C.pearson(quant_cv, y), 4)
-    entry["cv_r_integer_optimised"] = round(C.pearson(opt_cv, y), 4)
+    entry["cv_r_integer_quantile"] = round(r_quant, 4)
+    entry["cv_r_integer_optimised"] = round(r_opt, 4)
     if entry["cv_r_integer_optimised"] >= entry["cv_r_integer_quantile"] + C.CUT_GAIN:
         entry["shares"] = C.optimised_shares(cv, y, levels, spec["max"])
         entry["cuts"] = C.share_cuts(latent, entry["shares"])
@@ -388,17 +389,25 @@ def _fit_level(spec: dict, sets: dict[str, list[dict]], feats: dict[str, list[di
     return entry
 
 
-def _nested_cut_cv(cv: np.ndarray, y: np.ndarray, levels: np.ndarray, max_score: int) -> tuple[np.ndarray, np.ndarray]:
+def _nested_cut_cv(cv: np.ndarray, y: np.ndarray, levels: np.ndarray,
+                   max_score: int) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Integer scores of each fold from cut-points chosen on the other folds' out-of-fold latents:
-    quantile-matched, and optimised shares (so the choice of cut-points is itself cross-validated)."""
-    quant, opt = np.zeros(len(y), int), np.zeros(len(y), int)
-    for fold in C.kfold_indices(len(y), 5, SEED + 1):
-        tr = np.setdiff1d(np.arange(len(y)), fold)
-        qc = C.quantile_cuts(cv[tr], levels[tr], max_score)
-        oc = C.share_cuts(cv[tr], C.optimised_shares(cv[tr], y[tr], levels[tr], max_score))
-        quant[fold] = [C.cut(v, qc) for v in cv[fold]]
-        opt[fold] = [C.cut(v, oc) for v in cv[fold]]
-    return quant, opt
+    quantile-matched, and optimised shares (so the choice of cut-points is itself cross-validated).
+    Repeated over CUT_REPEATS fold splits: returns the first split's integer scores (quantile, optimised)
+    and each method's integer r averaged over the splits, which the choice between them reads."""
+    rs, first = [], None
+    for seed in range(SEED + 1, SEED + 1 + CUT_REPEATS):
+        quant, opt = np.zeros(len(y), int), np.zeros(len(y), int)
+        for fold in C.kfold_indices(len(y), 5, seed):
+            tr = np.setdiff1d(np.arange(len(y)), fold)
+            qc = C.quantile_cuts(cv[tr], levels[tr], max_score)
+            oc = C.share_cuts(cv[tr], C.optimised_shares(cv[tr], y[tr], levels[tr], max_score))
+            quant[fold] = [C.cut(v, qc) for v in cv[fold]]
+            opt[fold] = [C.cut(v, oc) for v in cv[fold]]
+        first = first or (quant, opt)
+        rs.append((C.pearson(quant, y), C.pearson(opt, y)))
+    r_quant, r_opt = np.mean(rs, axis=0)
+    return first[0], first[1], float(r_quant), float(r_opt)
 
 
 def _write_params_only(params: dict) -> None:

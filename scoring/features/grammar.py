@@ -23,7 +23,9 @@ is scored by `features.spelling`). Own rules (precision first; each documented a
   be`), a base form with a singular subject (`it really help`), a missing `be` (`they just thinking`,
   `it good`, `his attitude going to`), `you` for `your` (`for you life`), `its` for `it's` (`its
   better`), `for` + base form (`for get a job`), a subject pronoun as object or possessive (`some of
-  they friend`) and a short list of fixed learner phrases (`discuss about`, `despite of`, `depends of`, ...).
+  they friend`), `not` without `do` (`if students not commit`), a singular countable noun with no
+  article (`he is very kind person`; nouns from `vocabulary.load_countable`) and a short list of fixed
+  learner phrases (`discuss about`, `despite of`, `depends of`, ...).
 """
 from __future__ import annotations
 

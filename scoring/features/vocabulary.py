@@ -131,7 +131,7 @@ def load_countable(share: float = COUNTABLE_SHARE) -> frozenset:
     (bigram dictionary) is at least `share` times X's own count (unigram dictionary). The two
     dictionaries count on different scales, so the threshold is relative: `homework` 0, `information`
     0.13, `money` 0.31, `car` 2.1, `idea` 4.4, `decision` 5.0, `problem` 7.7, `person` 8.9; 5.0 keeps
-    1,642 nouns, where a bare singular is an article error far more often than an idiom."""
+    1,645 nouns, where a bare singular is an article error far more often than an idiom."""
     import symspellpy
     base = Path(symspellpy.__file__).parent
     unigram: dict[str, int] = {}
