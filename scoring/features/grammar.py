@@ -153,6 +153,11 @@ def _third_person(verb: str) -> str:
     return v + "s"
 
 
+def _vowel_sound(word: str) -> bool:
+    """Whether a lower-case word starts with a vowel sound (spelling heuristics: `an hour`, `a university`)."""
+    return word[0] in "aeiou" and not word.startswith(_VOWEL_EXCEPT_A) or word.startswith(_SILENT_H)
+
+
 def _articles(doc: Any) -> list[Finding]:
     """`a` before a vowel sound / `an` before a consonant sound (spelling heuristics, with the usual
     exceptions: a university, a one-off, an hour, an honest)."""
@@ -164,7 +169,7 @@ def _articles(doc: Any) -> list[Finding]:
         w = nxt.lower_
         if not w[:1].isalpha() or nxt.is_upper:
             continue
-        vowel = w[0] in "aeiou" and not w.startswith(_VOWEL_EXCEPT_A) or w.startswith(_SILENT_H)
+        vowel = _vowel_sound(w)
         if tok.lower_ == "a" and vowel:
             fix = "an" if tok.text == "a" else "An"
         elif tok.lower_ == "an" and not vowel and not w.startswith(("h",)):
@@ -329,7 +334,7 @@ def learner_errors(doc: Any, text: str, countable: frozenset = frozenset()) -> l
                     or (no_noun and nxt.lower_ in _TOO_ALONE and prev.pos_ in ("VERB", "NOUN", "PRON")):
                 out.append(_finding(t, f"'{t.text} {nxt.text}' means 'too {nxt.text}' (more than enough): write 'too'.", ["too"]))
         if t.tag_ == "VB" and low != "be" and t.pos_ == "VERB" and dep in ("ROOT", "ccomp", "conj", "advcl", "relcl"):
-            # a base form with a singular subject and no auxiliary (`this book talk`, `it really help`), which _sva (VBZ / VBP) misses
+            # a base form with a singular subject and no auxiliary (`that opportunity happen`, `it really help`): _sva sees VBZ / VBP only
             subj = [c for c in t.children if c.dep_ == "nsubj" and c.i < t.i and (c.tag_ == "NN" or c.lower_ in ("he", "she", "it"))
                     and c.lower_ not in _COLLECTIVE and all(x.tag_ == "RB" for x in toks[c.i + 1:t.i])]
             if subj and not any(c.dep_ in ("aux", "auxpass", "mark") for c in t.children) and (dep == "ROOT" or t.head.lemma_ not in _CAUSATIVE):
@@ -368,7 +373,7 @@ def learner_errors(doc: Any, text: str, countable: frozenset = frozenset()) -> l
         if t.tag_ == "NN" and t.is_lower and low in countable and low not in _ARTICLE_IDIOMS and _bare_singular(t, toks) \
                 and not (low in ("example", "instance") and t.i and toks[t.i - 1].lower_ == "for"):
             out.append(_finding(t, f"'{t.text}' is a countable noun: a singular needs 'a', 'an' or 'the' (or use the plural).",
-                                [f"{'an' if low[0] in 'aeiou' else 'a'} {t.text}", f"the {t.text}"]))
+                                [f"{'an' if _vowel_sound(low) else 'a'} {t.text}", f"the {t.text}"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \
                 and nxt.lower_ not in ("more", "less", "most", "least"):
             out.append(_finding(t, f"'{nxt.text}' is already a comparative / superlative: drop '{t.text}'."))
