@@ -171,7 +171,7 @@ def test_learner_error_rules(parser, countable, text, flagged):
     "My host family take me to the beach.", "I let him go.", "Between you and me, he or she knows.", "They told us to go.",
     "It is a good idea. For example, the problem is that kind of person.", "We met in person last week and take part in it.",
     "I have no idea. Each person and problem counts.",
-    "I do not know. It will make students not attend. I would rather not go.",
+    "I do not know. It will make students not attend. I would rather not go.", "They study through effort and lack of privacy.",
 ])
 def test_learner_error_rules_leave_correct_text_alone(parser, countable, text):
     assert grammar.learner_errors(parser(text), text, countable) == []

@@ -265,7 +265,7 @@ _DET_TAGS = frozenset({"DT", "PRP$", "CD", "POS", "WP$", "WDT"})
 _DET_WORDS = frozenset({"no", "any", "each", "every", "another", "what", "whose", "which", "next", "last", "this"})
 _BARE_NOUN_PREPS = frozenset({"by", "per", "on", "at", "from", "in", "to"})  # `by car`, `on time`, `at school`, `in person`
 _ARTICLE_IDIOMS = frozenset({"part", "example", "instance", "fun", "pleasure", "priority", "danger", "interior", "wealth",
-                             "weakness", "understanding", "role", "design", "lot", "good", "bad"})
+                             "weakness", "understanding", "role", "design", "lot", "good", "bad", "effort", "lack", "victim"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj", "csubjpass"})
 _TIME_NOUNS = frozenset({"today", "tonight", "tomorrow", "yesterday", "now", "tho", "though"})
 
@@ -285,7 +285,7 @@ def _bare_singular(t: Any, toks: list) -> bool:
     prev = toks[t.i - 1] if t.i else None
     if prev is None:
         return True
-    if prev.tag_ in _DET_TAGS or prev.tag_ in ("NN", "NNS", "NNP") or prev.dep_ == "compound" or prev.lower_ in _BARE_NOUN_PREPS:
+    if prev.tag_ in _DET_TAGS or prev.tag_ in ("NN", "NNS", "NNP", "HYPH") or prev.dep_ == "compound" or prev.lower_ in _BARE_NOUN_PREPS:
         return False
     return not (prev.lower_ == "of" and t.i >= 2 and toks[t.i - 2].lower_ in ("kind", "sort", "type", "lot", "part", "form"))
 
