@@ -370,8 +370,7 @@ def learner_errors(doc: Any, text: str, countable: frozenset = frozenset()) -> l
             out.append(_finding(t, f"To say why, use 'to {nxt.text}', not 'for {nxt.text}'.", ["to"]))
         if low == "its" and nxt is not None and ((t.head.pos_ in ("ADJ", "ADV") and t.head.tag_ not in ("JJS", "RBS")) or nxt.lower_ in _ITS_BEFORE):
             out.append(_finding(t, f"'{t.text}' is possessive; for 'it is' write 'it's'.", ["it's" if t.text == "its" else "It's"]))
-        if t.tag_ == "NN" and t.is_lower and low in countable and low not in _ARTICLE_IDIOMS and _bare_singular(t, toks) \
-                and not (low in ("example", "instance") and t.i and toks[t.i - 1].lower_ == "for"):
+        if t.tag_ == "NN" and t.is_lower and low in countable and low not in _ARTICLE_IDIOMS and _bare_singular(t, toks):
             out.append(_finding(t, f"'{t.text}' is a countable noun: a singular needs 'a', 'an' or 'the' (or use the plural).",
                                 [f"{'an' if _vowel_sound(low) else 'a'} {t.text}", f"the {t.text}"]))
         if low in ("more", "most") and nxt is not None and nxt.tag_ in ("JJR", "RBR", "JJS", "RBS") \

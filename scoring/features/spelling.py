@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from scoring.features.vocabulary import zipf
+from scoring.features.vocabulary import UNIGRAM_FILE, symspell_file, zipf
 from scoring.models import Finding
 from scoring.registry import resource
 from scoring.text import Token
@@ -80,9 +79,8 @@ class SpellChecker:
 
 
 def load_spellchecker() -> SpellChecker:
-    import symspellpy
     from symspellpy import SymSpell
-    path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
+    path = symspell_file(UNIGRAM_FILE)
     sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=5)  # prefix 5: 3x faster to build
     sym.load_dictionary(str(path), term_index=0, count_index=1)
     return SpellChecker(symspell=sym, words=frozenset(sym.words))

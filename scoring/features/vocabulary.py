@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from scoring.registry import resource
 
@@ -110,12 +110,26 @@ def basic_words(doc: Any, limit: int = 5) -> list[str]:
     return [w for w, k in c.most_common(limit) if k >= 3]
 
 
+BIGRAM_FILE = "frequency_bigramdictionary_en_243_342.txt"
+UNIGRAM_FILE = "frequency_dictionary_en_82_765.txt"
+
+
+def symspell_file(name: str) -> Path:
+    """One of the frequency dictionaries that ship with symspellpy (UNIGRAM_FILE, BIGRAM_FILE)."""
+    import symspellpy
+    return Path(symspellpy.__file__).parent / name
+
+
+def _symspell_counts(name: str) -> Iterator[list[str]]:
+    """The rows of a symspellpy frequency dictionary: the word(s), then the count."""
+    with symspell_file(name).open(encoding="utf-8") as fh:
+        for line in fh:
+            yield line.split()
+
+
 def load_bigrams() -> frozenset:
     """The 243k most frequent English word bigrams (symspellpy's bigram dictionary), as "w1 w2"."""
-    import symspellpy
-    path = Path(symspellpy.__file__).parent / "frequency_bigramdictionary_en_243_342.txt"
-    with path.open(encoding="utf-8") as fh:
-        return frozenset(" ".join(line.split()[:2]) for line in fh)
+    return frozenset(" ".join(row[:2]) for row in _symspell_counts(BIGRAM_FILE))
 
 
 @resource("bigrams")
@@ -132,19 +146,11 @@ def load_countable(share: float = COUNTABLE_SHARE) -> frozenset:
     dictionaries count on different scales, so the threshold is relative: `homework` 0, `information`
     0.13, `money` 0.31, `car` 2.1, `idea` 4.4, `decision` 5.0, `problem` 7.7, `person` 8.9; 5.0 keeps
     1,645 nouns, where a bare singular is an article error far more often than an idiom."""
-    import symspellpy
-    base = Path(symspellpy.__file__).parent
-    unigram: dict[str, int] = {}
-    with (base / "frequency_dictionary_en_82_765.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            w, c = line.split()[:2]
-            unigram[w] = int(c)
+    unigram = {row[0]: int(row[1]) for row in _symspell_counts(UNIGRAM_FILE)}
     after_article: dict[str, int] = {}
-    with (base / "frequency_bigramdictionary_en_243_342.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            a, b, c = line.split()[:3]
-            if a in ("a", "an"):
-                after_article[b] = after_article.get(b, 0) + int(c)
+    for a, b, c in (row[:3] for row in _symspell_counts(BIGRAM_FILE)):
+        if a in ("a", "an"):
+            after_article[b] = after_article.get(b, 0) + int(c)
     return frozenset(w for w, c in after_article.items() if unigram.get(w) and c >= share * unigram[w])
 
 
