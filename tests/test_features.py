@@ -80,6 +80,18 @@ def test_contractions_without_apostrophe_are_punctuation_not_spelling(checker):
                      ("mechanics", "Im", ["I'm"]), ("mechanics", "doesnt", ["doesn't"])]
 
 
+@pytest.mark.parametrize("word", ["kilometer", "canceling", "odor", "liters", "pretense", "idolise", "paralyse",
+                                  "industrialise"])
+def test_regular_british_or_american_twins_of_dictionary_words_are_accepted(checker, word):
+    assert checker.known(word)
+
+
+@pytest.mark.parametrize("word", ["exercize", "advertize", "surprize", "sence", "smilling", "controling", "callled",
+                                  "yor"])
+def test_misspellings_that_look_like_twins_stay_errors(checker, word):
+    assert not checker.known(word)
+
+
 @pytest.mark.parametrize("word,dialect", [("colour", "uk"), ("color", "us"), ("organise", "uk"), ("organize", "us"),
                                           ("four", None), ("rise", None), ("centre", "uk"), ("travelled", "uk")])
 def test_dialect_of(word, dialect):

@@ -5,7 +5,10 @@ Rules:
   are accepted; using both systems in one text ("colour" and "center") is reported once as a
   `spelling_consistency` finding (the rubric: either is fine, but be consistent);
 - a word outside that dictionary is still accepted when wordfreq gives it Zipf >= 3.5 ("theater"),
-  except for frequent web misspellings (`COMMON_MISSPELLINGS`: "alot", "dont", ...);
+  except for frequent web misspellings (`COMMON_MISSPELLINGS`: "alot", "dont", ...), or when it is
+  the regular British/American twin of a dictionary word (`_PAIRS`: "kilometer", "canceling",
+  "odor") and is itself in use (Zipf >= 2.5; "sence" for "sense" is not), or a British -ise/-yse
+  form of a dictionary -ize/-yze word ("idolise", "paralyse"; "exercize" stays an error);
 - a contraction written without its apostrophe ("dont", "thats": `MISSING_APOSTROPHE`) is a
   punctuation error, reported as a `mechanics` finding with the fix ("don't"), not as misspelled;
 - not flagged: numbers and words with digits, ALL-CAPS words (acronyms), capitalised words inside a
@@ -37,6 +40,9 @@ CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}
 # wordfreq fallback: a word outside the dictionary is accepted when it is common on the web (Zipf >=
 # FALLBACK_ZIPF: "theater", "smartphones"), except for frequent learner misspellings that are common there too
 FALLBACK_ZIPF = 3.5
+# a regular British/American twin of a dictionary word ("kilometer" / "kilometre") is accepted when it is
+# itself in use (wordfreq is American-dominated, so British -ise forms are accepted without this test)
+TWIN_ZIPF = 2.5
 # contractions written without their apostrophe ("dont", "thats"): the word is spelled right and the
 # apostrophe is missing, so they are punctuation (mechanics) findings, not spelling errors, as in the
 # Cambridge Learner Corpus error coding (missing punctuation, not spelling). Forms that are words
@@ -61,12 +67,20 @@ class SpellChecker:
             return True
         if w.isalpha() and w not in COMMON_MISSPELLINGS and zipf(w) >= FALLBACK_ZIPF:
             return True
+        if len(w) >= 4 and w.isalpha() and self._dialect_twin(w):
+            return True
         if "'" in w:
             head, _, tail = w.partition("'")
             return (head in self.words or not head) and tail in CONTRACTION_TAILS
         if "-" in w:
             return all(p in self.words or p in EXTRA_WORDS for p in w.split("-") if p)
         return False
+
+    def _dialect_twin(self, w: str) -> bool:
+        twin = _other(w)
+        if not twin or twin not in self.words:
+            return False
+        return zipf(w) >= TWIN_ZIPF or (w.endswith(_UK_ISE) and twin.endswith(_US_IZE))
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
         from symspellpy import Verbosity
@@ -141,6 +155,10 @@ _PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ise
           ("ogues", "ogs"), ("ence", "ense"), ("lled", "led"), ("lling", "ling"), ("ller", "ler"),
           ("llers", "lers"), ("ourite", "orite"), ("ourites", "orites"), ("ourable", "orable"),
           ("gramme", "gram"), ("grammes", "grams")]
+
+
+_UK_ISE = ("ise", "ised", "ises", "ising", "isation", "isations", "yse", "ysed", "ysing")
+_US_IZE = tuple(x.replace("is", "iz").replace("ys", "yz") for x in _UK_ISE)
 
 
 @lru_cache(maxsize=20000)
