@@ -63,6 +63,37 @@ def test_spaCy_loads_without_ner(parser):
     assert parser("One text.") is parser("One text.")  # cached per text
 
 
+ATTRIBUTE_RULER_TEXTS = [
+    "There's a dog. It's fine, isn't it? They ain't gonna stop, y'all, and we gotta go. Let's c'm on.",
+    "Nothin' is  easier\n\nthan this:   he gets what he got, and she does what she did.",
+    "i dont think that students should of been doing there homework becuase its to hard .",
+    "Whether or not the government agrees, the U.S. economy grew 3.5% in 2020; I'd say it'll grow.",
+    "", "   ", "Hello",
+]
+
+
+@pytest.mark.parametrize("text", ATTRIBUTE_RULER_TEXTS)
+def test_indexed_attribute_match_equals_spacys_matcher(parser, text):
+    ruler = parser.nlp.get_pipe("attribute_ruler")
+    assert isinstance(ruler.match, nlp.IndexedAttributeMatch)  # installed by load_nlp
+    doc = parser.nlp.make_doc(text)
+    for name, pipe in parser.nlp.pipeline:
+        if name == "attribute_ruler":
+            break
+        doc = pipe(doc)
+    spacys = type(ruler).match(ruler, doc)  # the class's own method: spaCy's Matcher
+    assert ruler.match(doc) == spacys
+
+
+def test_indexed_attribute_match_refuses_patterns_it_cannot_test():
+    import spacy
+    blank = spacy.blank("en")
+    ruler = blank.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "?"}]], {"LEMMA": "x"})
+    assert not nlp.IndexedAttributeMatch.install(ruler)
+    assert not isinstance(ruler.match, nlp.IndexedAttributeMatch)
+
+
 def test_spelling_accepts_both_dialects_and_flags_errors(checker):
     text = "The colour of the theatre. The color of the theater. I recieve it."
     found = spelling.spelling_findings(text, tokens(text), checker, [0])

@@ -1,8 +1,9 @@
 """spaCy pipeline (the `nlp` resource, loaded without NER for speed) and a per-text parse cache."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Callable
 
 from scoring.registry import resource
 
@@ -14,11 +15,110 @@ def load_nlp(name: str = "en_core_web_sm") -> Any:
     """Load a spaCy model by package name or path; fall back to the PyPI copy of en_core_web_sm."""
     import spacy
     try:
-        return spacy.load(name, exclude=EXCLUDE)
+        nlp = spacy.load(name, exclude=EXCLUDE)
     except OSError:
-        if name in ("en_core_web_sm", FALLBACK_MODEL):
-            return spacy.load(FALLBACK_MODEL, exclude=EXCLUDE)
-        raise
+        if name not in ("en_core_web_sm", FALLBACK_MODEL):
+            raise
+        nlp = spacy.load(FALLBACK_MODEL, exclude=EXCLUDE)
+    if "attribute_ruler" in nlp.pipe_names:
+        IndexedAttributeMatch.install(nlp.get_pipe("attribute_ruler"))
+    return nlp
+
+
+_ATTRS = ("TAG", "LOWER", "DEP", "IS_SPACE")  # the token attributes IndexedAttributeMatch can test
+
+
+class IndexedAttributeMatch:
+    """An exact, faster stand-in for spaCy's `AttributeRuler.match`. en_core_web_sm's attribute ruler
+    (POS and morphology from the fine tag, lemma exceptions) runs its 179 patterns through the
+    general Matcher at every token: a third of the pipeline's time on a 250-word essay. Here each
+    pattern is indexed by its first token's LOWER or TAG value(s), so a token is tested only against
+    the few patterns that can start there. It returns the same (attribute id, match id, start, end) list, so
+    the ruler sets the same attributes (tests/test_features.py compares the two). `install` leaves the
+    ruler's own matcher in place when a pattern uses anything but equality, IN, NOT_IN or REGEX on
+    TAG, LOWER, DEP or IS_SPACE."""
+
+    def __init__(self, ruler: Any):
+        strings = ruler.vocab.strings
+        self.strings = strings
+        self.by_lower: dict[int, list] = {}
+        self.by_tag: dict[int, list] = {}
+        self.by_dep: dict[int, list] = {}
+        self.always: list = []
+        for i in range(len(ruler.attrs)):
+            key = str(i)
+            entry = (i, strings[key])
+            for pattern in ruler.matcher.get(key)[1]:
+                specs = [self._compile(spec) for spec in pattern]
+                # index by the first token's most selective value: its word, else its tag, else its
+                # dependency label (one value or an IN list)
+                for attr, index in (("LOWER", self.by_lower), ("TAG", self.by_tag), ("DEP", self.by_dep)):
+                    value = pattern[0].get(attr)
+                    values = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) else None
+                    if values:
+                        for v in values:
+                            index.setdefault(strings.add(v), []).append((entry, specs))
+                        break
+                else:
+                    self.always.append((entry, specs))
+
+    @classmethod
+    def install(cls, ruler: Any) -> bool:
+        try:
+            fast = cls(ruler)
+        except ValueError:
+            return False  # a pattern this class does not handle: keep spaCy's matcher
+        ruler.match = fast
+        return True
+
+    def _compile(self, spec: dict) -> list[tuple[int, Callable[[Any], bool]]]:
+        tests = []
+        for attr, value in spec.items():
+            if attr not in _ATTRS:
+                raise ValueError(attr)
+            col = _ATTRS.index(attr)
+            tests.append((col, self._test(attr, value)))
+        return tests
+
+    def _test(self, attr: str, value: Any) -> Callable[[Any], bool]:
+        if attr == "IS_SPACE":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return lambda v: bool(v) == value
+        if isinstance(value, str):
+            h = self.strings.add(value)
+            return lambda v: v == h
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ValueError(value)
+        (op, arg), = value.items()
+        if op in ("IN", "NOT_IN"):
+            hs = frozenset(self.strings.add(x) for x in arg)
+            return (lambda v: v in hs) if op == "IN" else (lambda v: v not in hs)
+        if op == "REGEX":
+            rx, strings = re.compile(arg), self.strings
+            return lambda v: rx.search(strings[v] if v else "") is not None
+        raise ValueError(op)
+
+    def __call__(self, doc: Any) -> list[tuple[int, int, int, int]]:
+        from spacy.attrs import DEP, IS_SPACE, LOWER, TAG
+        rows = doc.to_array([TAG, LOWER, DEP, IS_SPACE]).tolist() if len(doc) else []
+        n, found = len(rows), set()
+        for start, row in enumerate(rows):
+            for bucket in (self.by_lower.get(row[1]), self.by_tag.get(row[0]), self.by_dep.get(row[2]), self.always):
+                for entry, specs in bucket or ():
+                    end = start + len(specs)
+                    if end <= n and _all_hold(rows, start, specs):
+                        found.add((entry[0], entry[1], start, end))
+        return sorted(found)
+
+
+def _all_hold(rows: list, start: int, specs: list) -> bool:
+    for k, spec in enumerate(specs):
+        row = rows[start + k]
+        for col, test in spec:
+            if not test(row[col]):
+                return False
+    return True
 
 
 class SentView:
