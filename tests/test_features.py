@@ -160,6 +160,7 @@ def test_grammar_rules(parser):
     ("There is many problems in the city.", "is"),
     ("Is important to study every day.", "Is"),
     ("We will discuss about the plan.", "discuss about"),
+    ("Students should learn on there own.", "there own"),
     ("People who lives here are happy.", "lives"),
     ("I enjoy to swim.", "swim"),
     ("I look forward to see you.", "see"),

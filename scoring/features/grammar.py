@@ -241,6 +241,7 @@ _LEARNER_PHRASES = re.compile(r"\b(despite of|discuss about|explain me|say me|mo
                               r"in nowadays|since \d+ years|make (?:a photo|homework)|(?:do|did) a mistake|a good news|an advice|"
                               r"a furniture|depend(?:s|ed|ing)? of|interested (?:about|on)|listen(?:s|ed|ing)? music|"
                               r"arrived? to (?:the|my|our|this|that)|different of|afraid from|"
+                              r"(?:there|they're) own|"
                               r"since (?:two|three|four|five|six|seven|eight|nine|ten|many|several) (?:years|months|weeks|days))\b", re.I)
 _GERUND_VERBS = frozenset({"enjoy", "avoid", "finish", "mind", "consider", "suggest", "keep", "practise", "practice", "miss",
                            "imagine", "risk", "deny", "admit", "recommend"})
