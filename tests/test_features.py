@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from scoring.features import similarity
 
@@ -83,6 +84,25 @@ def test_indexed_attribute_match_equals_spacys_matcher(parser, text):
         doc = pipe(doc)
     spacys = type(ruler).match(ruler, doc)  # the class's own method: spaCy's Matcher
     assert ruler.match(doc) == spacys
+
+
+_RULER_WORDS = ["ai", "n't", "gon", "na", "got", "ta", "y'", "all", "let", "'s", "c'm", "on", "there", "is", "are",
+                "was", "'re", "it", "nothin'", "do", "does", "did", "have", "has", "gets", "got", "the", "that", "which",
+                "because", "be", "of", "not", "I", "'m", "am", "you", "me", "dog", "run", "quickly", "big", ",", ".",
+                "?", " ", "\n\n", "  "]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_RULER_WORDS), max_size=30))
+def test_indexed_attribute_match_equals_spacys_matcher_on_any_word_sequence(parser, words):
+    text = " ".join(words)
+    ruler = parser.nlp.get_pipe("attribute_ruler")
+    doc = parser.nlp.make_doc(text)
+    for name, pipe in parser.nlp.pipeline:
+        if name == "attribute_ruler":
+            break
+        doc = pipe(doc)
+    assert ruler.match(doc) == type(ruler).match(ruler, doc)
 
 
 def test_indexed_attribute_match_refuses_patterns_it_cannot_test():

@@ -31,9 +31,10 @@ _ATTRS = ("TAG", "LOWER", "DEP", "IS_SPACE")  # the token attributes IndexedAttr
 class IndexedAttributeMatch:
     """An exact, faster stand-in for spaCy's `AttributeRuler.match`. en_core_web_sm's attribute ruler
     (POS and morphology from the fine tag, lemma exceptions) runs its 179 patterns through the
-    general Matcher at every token: a third of the pipeline's time on a 250-word essay. Here each
-    pattern is indexed by its first token's LOWER or TAG value(s), so a token is tested only against
-    the few patterns that can start there. It returns the same (attribute id, match id, start, end) list, so
+    general Matcher at every token: about a fifth of the pipeline's time on a 250-word essay (spaCy
+    52 -> 41 ms with this class, on the 2026-12-05 host). Here each pattern is indexed by its first
+    token's word, else its tag, else its dependency label, so a token is tested only against the few
+    patterns that can start there. It returns the same (attribute id, match id, start, end) list, so
     the ruler sets the same attributes (tests/test_features.py compares the two). `install` leaves the
     ruler's own matcher in place when a pattern uses anything but equality, IN, NOT_IN or REGEX on
     TAG, LOWER, DEP or IS_SPACE."""
