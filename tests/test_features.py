@@ -73,15 +73,20 @@ ATTRIBUTE_RULER_TEXTS = [
 ]
 
 
+def _parsed_up_to_the_ruler(parser, text):
+    doc = parser.nlp.make_doc(text)
+    for name, pipe in parser.nlp.pipeline:
+        if name == "attribute_ruler":
+            return doc
+        doc = pipe(doc)
+    return doc
+
+
 @pytest.mark.parametrize("text", ATTRIBUTE_RULER_TEXTS)
 def test_indexed_attribute_match_equals_spacys_matcher(parser, text):
     ruler = parser.nlp.get_pipe("attribute_ruler")
     assert isinstance(ruler.match, nlp.IndexedAttributeMatch)  # installed by load_nlp
-    doc = parser.nlp.make_doc(text)
-    for name, pipe in parser.nlp.pipeline:
-        if name == "attribute_ruler":
-            break
-        doc = pipe(doc)
+    doc = _parsed_up_to_the_ruler(parser, text)
     spacys = type(ruler).match(ruler, doc)  # the class's own method: spaCy's Matcher
     assert ruler.match(doc) == spacys
 
@@ -97,11 +102,7 @@ _RULER_WORDS = ["ai", "n't", "gon", "na", "got", "ta", "y'", "all", "let", "'s",
 def test_indexed_attribute_match_equals_spacys_matcher_on_any_word_sequence(parser, words):
     text = " ".join(words)
     ruler = parser.nlp.get_pipe("attribute_ruler")
-    doc = parser.nlp.make_doc(text)
-    for name, pipe in parser.nlp.pipeline:
-        if name == "attribute_ruler":
-            break
-        doc = pipe(doc)
+    doc = _parsed_up_to_the_ruler(parser, text)
     assert ruler.match(doc) == type(ruler).match(ruler, doc)
 
 

@@ -40,6 +40,8 @@ class IndexedAttributeMatch:
     TAG, LOWER, DEP or IS_SPACE."""
 
     def __init__(self, ruler: Any):
+        from spacy.attrs import DEP, IS_SPACE, LOWER, TAG
+        self.columns = [TAG, LOWER, DEP, IS_SPACE]  # the ids of _ATTRS, in that order
         strings = ruler.vocab.strings
         self.strings = strings
         self.by_lower: dict[int, list] = {}
@@ -101,8 +103,7 @@ class IndexedAttributeMatch:
         raise ValueError(op)
 
     def __call__(self, doc: Any) -> list[tuple[int, int, int, int]]:
-        from spacy.attrs import DEP, IS_SPACE, LOWER, TAG
-        rows = doc.to_array([TAG, LOWER, DEP, IS_SPACE]).tolist() if len(doc) else []
+        rows = doc.to_array(self.columns).tolist() if len(doc) else []
         n, found = len(rows), set()
         for start, row in enumerate(rows):
             for bucket in (self.by_lower.get(row[1]), self.by_tag.get(row[0]), self.by_dep.get(row[2]), self.always):

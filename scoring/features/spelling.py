@@ -80,7 +80,7 @@ class SpellChecker:
         twin = _other(w)
         if not twin or twin not in self.words:
             return False
-        return zipf(w) >= TWIN_ZIPF or (w.endswith(_UK_ISE) and twin.endswith(_US_IZE))
+        return zipf(w) >= TWIN_ZIPF or w.endswith(_UK_ISE)
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
         from symspellpy import Verbosity
@@ -157,8 +157,8 @@ _PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ise
           ("gramme", "gram"), ("grammes", "grams")]
 
 
-_UK_ISE = ("ise", "ised", "ises", "ising", "isation", "isations", "yse", "ysed", "ysing")
-_US_IZE = tuple(x.replace("is", "iz").replace("ys", "yz") for x in _UK_ISE)
+# the British -ise / -yse endings of _PAIRS (their twin is the -ize / -yze form)
+_UK_ISE = tuple(uk for uk, us in _PAIRS if us.replace("z", "s") == uk)
 
 
 @lru_cache(maxsize=20000)
