@@ -22,6 +22,7 @@ import importlib
 import json
 import logging
 import os
+import sys
 import time
 import traceback
 from contextlib import asynccontextmanager
@@ -72,6 +73,18 @@ def extension_routes() -> tuple[list, dict[str, str]]:
     return routes, status
 
 
+def warm_extensions() -> None:
+    """Call each imported extension's `warm()` (its own lazy imports), so the first request does not pay them."""
+    for name in EXTENSIONS:
+        warm = getattr(sys.modules.get(name), "warm", None)
+        if warm is None:
+            continue
+        try:
+            warm()
+        except Exception:  # a cold extension still works, only its first request is slower
+            log.warning("extension %s failed to warm: %s", name, traceback.format_exc())
+
+
 def _ai_planner():
     """The AI extension's accept-time decision (AiService.plan), or none when it is absent."""
     try:
@@ -97,6 +110,7 @@ class EngineHost:
         try:
             if self.settings.engine_preload:
                 await anyio.to_thread.run_sync(self.engine.load)
+                await anyio.to_thread.run_sync(warm_extensions)
         except Exception as e:  # reported by /health; /score answers 503
             self.load_error = f"{type(e).__name__}: {e}"
             log.error("engine preload failed: %s", traceback.format_exc())

@@ -1,5 +1,10 @@
 """The safe client against a real fake server: retries, fallback, breaker, cache, accounting."""
 import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -78,8 +83,8 @@ def test_retries_are_bounded_and_failure_is_explained(server):
 
 
 def test_timeout_then_fallback_to_second_provider(server):
-    server.script = ["slow"]  # first call (vercel) too slow, retries off -> google answers
-    c = AiClient(fake_settings(server, providers="vercel,google", ai_timeout_s=0.3, ai_max_retries=0))
+    server.script, server.delay_s = ["slow"], 6.0  # first call (vercel) too slow, retries off -> google answers
+    c = AiClient(fake_settings(server, providers="vercel,google", ai_timeout_s=2.0, ai_max_retries=0))
     out = run(c.score(PROMPT))
     assert out.status == "ok" and out.provider == "google"
     assert [(a["provider"], a["outcome"]) for a in out.attempts] == [("vercel", "timeout"), ("google", "ok")]
@@ -195,3 +200,20 @@ def test_an_unexpected_provider_exception_is_a_failure_not_a_crash(server):
     out = run(c.score(PROMPT))
     assert out.status == "ok" and out.provider == "vercel"
     assert out.attempts[0]["outcome"] == "internal" and "unexpected SDK change" in out.attempts[0]["error"]
+
+
+def test_warm_imports_only_the_configured_sdk():
+    """The server warms the AI extension after the engine loads; only a configured Google provider imports its SDK."""
+    code = textwrap.dedent("""
+        import sys
+        from fakes.ai_samples import settings
+        from scoring.ai.client import AiClient
+        AiClient(settings(vercel_ai_gateway_key="k")).warm()
+        assert "google.genai" not in sys.modules
+        AiClient(settings(google_genai_key="k")).warm()
+        from google.genai import types
+        assert types.GenerateContentConfig.__pydantic_complete__
+    """)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'tests'}"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root, timeout=60)

@@ -156,3 +156,20 @@ def test_a_broken_extension_does_not_take_the_engine_down(tmp_path, monkeypatch)
         assert ext["broken_ext_for_test"].startswith("error: RuntimeError")
         assert ext["scoring.nonexistent.http"] == "absent"
         assert c.post("/score", json=WFD).status_code == 200
+
+
+def test_warm_extensions_calls_each_warm_and_survives_a_failing_one(monkeypatch, caplog):
+    import sys
+    import types
+
+    from scoring import server
+
+    calls = []
+    good, bad = types.ModuleType("good_ext"), types.ModuleType("bad_ext")
+    good.warm = lambda: calls.append("good")
+    bad.warm = lambda: 1 / 0
+    monkeypatch.setitem(sys.modules, "good_ext", good)
+    monkeypatch.setitem(sys.modules, "bad_ext", bad)
+    monkeypatch.setattr(server, "EXTENSIONS", ("bad_ext", "good_ext", "absent_ext"))
+    server.warm_extensions()
+    assert calls == ["good"] and "bad_ext failed to warm" in caplog.text

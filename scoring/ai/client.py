@@ -78,6 +78,13 @@ class AiClient:
     def configured(self) -> list[Provider]:
         return [p for p in self.providers if p.configured]
 
+    def warm(self) -> None:
+        """Do the configured providers' one-off set-up (SDK imports) now rather than in the first call."""
+        for p in self.configured:
+            warm = getattr(p, "warm", None)
+            if warm is not None:
+                warm()
+
     def count(self, status: str) -> None:
         self.outcomes[status] = self.outcomes.get(status, 0) + 1
 

@@ -38,6 +38,11 @@ def get_service() -> AiService:
     return _service
 
 
+def warm() -> None:
+    """Called by the server after the engine loads: the configured providers' SDKs import now."""
+    get_service().client.warm()
+
+
 def set_service(service: Optional[AiService]) -> None:
     """Replace the process-wide service (tests, or a server built with explicit settings)."""
     global _service

@@ -135,6 +135,13 @@ class GoogleGenAI:
     def configured(self) -> bool:
         return bool(self.key)
 
+    def warm(self) -> None:
+        """Import the SDK and build its request schemas (~0.4 s, pydantic models built on first use)."""
+        from google.genai import types
+
+        types.GenerateContentConfig(temperature=0, response_mime_type="application/json",
+                                    http_options=types.HttpOptions(timeout=1000))
+
     def _make_client(self):
         from google import genai  # imported only in the engine process, on first use (~0.4 s)
         from google.genai import types

@@ -36,7 +36,7 @@ MCQ = {"item_type": "multiple_choice_single_reading", "item": {"answer_key": "B"
 
 
 def settings(**kw: Any) -> Settings:
-    base = {"ai_backoff_s": 0.01, "ai_timeout_s": 1.0, "ai_max_retries": 2, "ai_breaker_failures": 3,
+    base = {"ai_backoff_s": 0.01, "ai_timeout_s": 5.0, "ai_max_retries": 2, "ai_breaker_failures": 3,
             "ai_breaker_cooldown_s": 30.0, "vercel_ai_gateway_key": None, "google_genai_key": None}
     return Settings(_env_file=None, **{**base, **kw})
 
