@@ -106,6 +106,22 @@ def test_indexed_attribute_match_equals_spacys_matcher_on_any_word_sequence(pars
     assert ruler.match(doc) == type(ruler).match(ruler, doc)
 
 
+def test_numpy_blas_parses_exactly_like_blis(parser):
+    import spacy
+
+    layers = [node for _, pipe in parser.nlp.pipeline if getattr(pipe, "model", None) for node in pipe.model.walk()]
+    assert layers and not any(node.ops.use_blis for node in layers)  # switched by load_nlp
+    with_blis = spacy.load(nlp.FALLBACK_MODEL, exclude=nlp.EXCLUDE)
+    essay = ("In my opinion, students which has a part time job learns how to manage there money. For example my "
+             "brother worked in a cafe since two years and he is more responsable than me, because he knows that "
+             "nothing come for free. However, some people argue that a job takes time away from studying, "
+             "and this is partly true when the hours are long.")
+    for text in ATTRIBUTE_RULER_TEXTS + [essay]:
+        ours, theirs = parser.nlp(text), with_blis(text)
+        assert [(t.tag_, t.dep_, t.head.i, t.lemma_, t.is_sent_start) for t in ours] == \
+               [(t.tag_, t.dep_, t.head.i, t.lemma_, t.is_sent_start) for t in theirs]
+
+
 def test_indexed_attribute_match_refuses_patterns_it_cannot_test():
     import spacy
     blank = spacy.blank("en")
