@@ -37,7 +37,7 @@ class Settings(BaseSettings):
 
     # models
     spacy_model: str = "en_core_web_sm"
-    embedding_model_path: Optional[str] = None  # an all-MiniLM-L6-v2 ONNX file; default: the packaged int8 one
+    embedding_model_path: Optional[str] = None  # an all-MiniLM-L6-v2 ONNX file; default: the int8 build of the packaged one
     tokenizer_path: Optional[str] = None  # tokenizer.json; default: the packaged one
     whisper_model: str = "tiny.en"  # a faster-whisper model name or a local CTranslate2 model path
     whisper_compute_type: str = "int8"

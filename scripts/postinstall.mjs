@@ -5,7 +5,8 @@
 //     project itself (`pip install --no-deps -e .`);
 //  3. Motia 0.17 fix: a .pth file putting the project root on the venv's sys.path. On hot reload Motia
 //     sets PYTHONPATH to steps/ only, so `import scoring` fails and the step silently drops out.
-//  4. bytecode for the modules every step process imports (Motia's Python runner, steps/, scoring/,
+//  4. the int8 build of the embedding model (once; the engine would otherwise build it on first load);
+//  5. bytecode for the modules every step process imports (Motia's Python runner, steps/, scoring/,
 //     streams/): each step call is a new process, and where PYTHONDONTWRITEBYTECODE is set (CI images,
 //     many containers) it would otherwise compile them from source every time (~15 ms CPU per call).
 // Set PTE_SKIP_PYTHON_INSTALL=1 to skip 1 and 2 (the .pth is always written).
@@ -41,6 +42,9 @@ const py = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith('py
 if (!py) throw new Error('python_modules/lib/python3.* not found: run `node_modules/.bin/motia install`')
 fs.writeFileSync(path.join(lib, py, 'site-packages', 'pte_project_root.pth'), root + '\n')
 console.log('wrote pte_project_root.pth (project root on the venv sys.path)')
+
+// the int8 embedder, built once from the packaged model (scoring/features/similarity.py: build_dynamic_int8)
+run(`"${path.join(venv, 'bin', 'python')}" -c "from scoring.features.similarity import default_model_path; print('embedder:', default_model_path())"`)
 
 run(`"${path.join(venv, 'bin', 'python')}" -m compileall -q node_modules/@motiadev/core/dist/src/python steps scoring streams`)
 console.log('compiled the step-process modules to bytecode')

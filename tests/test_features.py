@@ -28,6 +28,25 @@ def test_embed_cache_gives_identical_vectors(embedder):
     assert np.allclose(a[0], b[1]) and np.allclose(a[1], b[0])
 
 
+def test_default_embedder_multiplies_in_int8_and_keeps_the_packaged_models_vectors(embedder, tmp_path):
+    import onnx
+
+    path = similarity.default_model_path()
+    graph = onnx.load(str(path)).graph
+    weights = {i.name for i in graph.initializer}
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) == 36  # 6 weight matrices in each of 6 layers
+    assert not [n for n in graph.node if n.op_type == "MatMul" and set(n.input) & weights]  # none left in float
+    rebuilt = similarity.build_dynamic_int8(similarity.packaged_model_path(), tmp_path / "again.onnx")
+    assert rebuilt.read_bytes() == path.read_bytes()  # deterministic: every install builds the same model
+    packaged = similarity.load_embedder(model_path=similarity.packaged_model_path())
+    texts = ["Climate change is driven by greenhouse gas emissions from burning fossil fuels.",
+             "In my opinion students should do community service because it teach them responsability.",
+             "The cat sat on the mat.", "Technology has changed the way we communicate with each other every day."]
+    a, b = embedder.embed(texts), packaged.embed(texts)
+    assert (a * b).sum(axis=1).min() > 0.97  # the same model, int8 arithmetic
+    assert np.allclose(a @ a.T, b @ b.T, atol=0.05)  # the cosines the features read move by a few hundredths at most
+
+
 def test_missing_model_file_is_reported(tmp_path):
     with pytest.raises(FileNotFoundError):
         similarity.load_embedder(model_path=tmp_path / "nope.onnx")
