@@ -30,9 +30,10 @@ def use_numpy_blas(nlp: Any) -> int:
     """Let the pipeline's CPU layers multiply matrices with numpy's BLAS (OpenBLAS) instead of blis.
     thinc's `NumpyOps` calls blis for every matrix product; on the 2026-12-05 host (AMD EPYC with
     AVX-512) OpenBLAS does the pipeline's products 3x faster (0.5 vs 1.5 ms for 300x288 by 288x288),
-    and spaCy takes 33 instead of 44 ms on an ELLIPSE essay, with the same tags, parse and lemmas on
-    every token of 4,632 texts from all four data sets (1.5 M tokens). The parser's own transition loop keeps blis (it is compiled against
-    it). Layers on another backend (a GPU) are left alone. Returns the number of layers switched."""
+    and spaCy takes 33 instead of 44 ms on an ELLIPSE essay, with the same tags, parse, lemmas and
+    morphology on every token of 4,632 texts from all four data sets (1.5 M tokens). The parser's own
+    transition loop keeps blis (it is compiled against it). Layers on another backend (a GPU) are
+    left alone. Returns the number of layers switched."""
     from thinc.api import NumpyOps
 
     ops, n = NumpyOps(use_blis=False), 0

@@ -48,12 +48,13 @@ def build_dynamic_int8(src: Path, dst: Path) -> Path:
 
     The packaged model stores its weights as int8 but dequantizes them once at load (Cast and Mul
     nodes, constant-folded), so every product runs in float32 and its cost follows the CPU's float
-    width (13 ms per 96-piece window with AVX-512, 74 ms on an AVX2-only host). Here its weight
-    matrices are quantized per output channel with 7-bit range (`reduce_range`: no saturation in the
-    AVX2 int8 kernel, so every x86 host computes the same values), activations are quantized per call
-    (`quantize_dynamic`), and the attention products between activations stay in float32
-    (`MatMulConstBOnly`). On the 2026-12-05 host: 26.8 -> 13.2 ms per essay window, cosine with the
-    packaged model's vectors 0.99 on average. Deterministic: the same source gives the same file."""
+    width (26.8 ms per 96-piece window on the 2026-12-05 AVX-512 host, 74 ms on an AVX2-only one).
+    Here its weight matrices are quantized per output channel with 7-bit range (`reduce_range`: the
+    AVX2 int8 kernel cannot saturate, so AVX2 and AVX-512 hosts get the same integer products),
+    activations are quantized per call (`quantize_dynamic`), and the attention products between
+    activations stay in float32 (`MatMulConstBOnly`). On that host: 26.8 -> 13.2 ms per essay
+    window, cosine with the packaged model's vectors 0.99 on average (min 0.97). Deterministic: the
+    same source gives the same file (tests/test_features.py)."""
     import logging
     import os
     import tempfile
