@@ -130,6 +130,8 @@ def test_numpy_blas_parses_exactly_like_blis(parser):
 
     layers = [node for _, pipe in parser.nlp.pipeline if getattr(pipe, "model", None) for node in pipe.model.walk()]
     assert layers and not any(node.ops.use_blis for node in layers)  # switched by load_nlp
+    from threadpoolctl import threadpool_info
+    assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")  # no BLAS threads of its own
     with_blis = spacy.load(nlp.FALLBACK_MODEL, exclude=nlp.EXCLUDE)
     essay = ("In my opinion, students which has a part time job learns how to manage there money. For example my "
              "brother worked in a cafe since two years and he is more responsable than me, because he knows that "

@@ -33,8 +33,14 @@ def use_numpy_blas(nlp: Any) -> int:
     and spaCy takes 33 instead of 44 ms on an ELLIPSE essay, with the same tags, parse, lemmas and
     morphology on every token of 4,632 texts from all four data sets (1.5 M tokens). The parser's own
     transition loop keeps blis (it is compiled against it). Layers on another backend (a GPU) are
-    left alone. Returns the number of layers switched."""
+    left alone. Returns the number of layers switched.
+
+    OpenBLAS is limited to one thread per call, for the whole process: the engine already runs
+    requests side by side (`ENGINE_WORKERS` threads) and Harper and the embedder beside each parse,
+    and OpenBLAS's own threads would compete with them for the cores. Two threads scoring essays on
+    two cores: 22.6 essays/s with OpenBLAS's default threads, 27.3 with blis, 31.0 with one thread."""
     from thinc.api import NumpyOps
+    from threadpoolctl import threadpool_limits
 
     ops, n = NumpyOps(use_blis=False), 0
     for _, pipe in nlp.pipeline:
@@ -42,6 +48,8 @@ def use_numpy_blas(nlp: Any) -> int:
         for node in model.walk() if model is not None else ():
             if type(node.ops) is NumpyOps:
                 node.ops, n = ops, n + 1
+    if n:
+        threadpool_limits(limits=1, user_api="blas")
     return n
 
 
