@@ -32,6 +32,7 @@ BATCHES = "pte:batches"
 WORKFLOWS = "pte:workflows"
 ASSESSMENTS = "pte:assessments"
 STREAM = "scoreJob"  # Motia stream name (steps/score_job_stream.py)
+ID_PREFIX = {JOBS: "job", WORKFLOWS: "wf", ASSESSMENTS: "asm"}  # new_id(prefix) of the records each group holds
 
 TERMINAL = ("completed", "failed")
 PARTIAL_DONE = ("completed", "skipped", "not_configured", "failed")

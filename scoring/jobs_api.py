@@ -28,8 +28,18 @@ def bad(field: str, message: str, status: int = 400) -> dict:
     return field_errors(status, [{"field": field, "message": message}])
 
 
-def not_found(what: str, id_: str) -> dict:
-    return reply(404, {"errors": [{"field": what, "message": f"no {what} {id_!r} (unknown or expired)"}]})
+def not_found(field: str, noun: str, id_: str) -> dict:
+    return reply(404, {"errors": [{"field": field, "message": f"no {noun} {id_!r} (unknown or expired)"}]})
+
+
+async def lookup(ctx, req: dict, param: str, group: str) -> tuple[Optional[dict], Optional[dict]]:
+    """The record named by the path parameter `param` (`job_id`, `workflow_id`, `assessment_id`) in the
+    state group, or a 404 naming the parameter. Ids carry their kind's prefix (`job_`, `wf_`, `asm_`),
+    so an id of another kind is not looked up."""
+    id_ = (req.get("pathParams") or {}).get(param, "")
+    prefix = jobs.ID_PREFIX[group]
+    record = await jobs.get(ctx, group, id_) if id_.startswith(prefix + "_") else None
+    return (record, None) if record else (None, not_found(param, param.removesuffix("_id"), id_))
 
 
 def parse(data: Any) -> tuple[Any, list[dict]]:

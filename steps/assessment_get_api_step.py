@@ -1,5 +1,6 @@
 """GET /assessments/{assessment_id}."""
 from scoring import jobs
+from scoring.jobs_api import lookup
 
 config = {
     "type": "api",
@@ -13,8 +14,5 @@ config = {
 
 
 async def handler(req, context):
-    aid = (req.get("pathParams") or {}).get("assessment_id", "")
-    record = await jobs.get(context, jobs.ASSESSMENTS, aid) if aid.startswith("asm_") else None
-    if not record:
-        return {"status": 404, "body": {"errors": [{"field": "assessment_id", "message": f"no assessment {aid!r}"}]}}
-    return {"status": 200, "body": record}
+    record, missing = await lookup(context, req, "assessment_id", jobs.ASSESSMENTS)
+    return missing or {"status": 200, "body": record}

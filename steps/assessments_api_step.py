@@ -2,7 +2,7 @@
 skill and overall estimate (scoring/skills.py, run in the engine). 201 with its id; 409 while a job
 is unfinished; 404 for an unknown job; 422 naming the field."""
 from scoring import engine_client, jobs
-from scoring.jobs_api import bad, field_errors, reply
+from scoring.jobs_api import bad, field_errors, not_found, reply
 
 config = {
     "type": "api",
@@ -24,7 +24,7 @@ async def results_of(context, job_ids, field="job_ids"):
     for i, job_id in enumerate(job_ids):
         job = await jobs.get(context, jobs.JOBS, job_id) if isinstance(job_id, str) and job_id.startswith("job_") else None
         if not job:
-            return None, reply(404, {"errors": [{"field": f"{field}.{i}", "message": f"no job {job_id!r} (unknown or expired)"}]})
+            return None, not_found(f"{field}.{i}", "job", job_id)
         if job.get("status") != "completed":
             status = jobs.derive_status(job, await jobs.partials(context, job_id))
             return None, reply(409, {"errors": [{"field": f"{field}.{i}", "message": f"job is {status}, not completed"}]})

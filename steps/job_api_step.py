@@ -1,5 +1,6 @@
 """GET /job/{job_id}: queued | running | completed | failed, partials as they arrive, result, timings, error."""
 from scoring import jobs
+from scoring.jobs_api import lookup
 
 config = {
     "type": "api",
@@ -13,8 +14,7 @@ config = {
 
 
 async def handler(req, context):
-    job_id = (req.get("pathParams") or {}).get("job_id", "")
-    job = await jobs.get(context, jobs.JOBS, job_id) if job_id.startswith("job_") else None
-    if not job:
-        return {"status": 404, "body": {"errors": [{"field": "job_id", "message": f"no job {job_id!r} (unknown or expired)"}]}}
-    return {"status": 200, "body": jobs.public_job(job, await jobs.partials(context, job_id))}
+    job, missing = await lookup(context, req, "job_id", jobs.JOBS)
+    if missing:
+        return missing
+    return {"status": 200, "body": jobs.public_job(job, await jobs.partials(context, job["job_id"]))}

@@ -1,5 +1,6 @@
 """GET /workflow/{workflow_id}: the status of every job; once all completed, the assessment."""
 from scoring import jobs
+from scoring.jobs_api import lookup
 
 config = {
     "type": "api",
@@ -13,10 +14,10 @@ config = {
 
 
 async def handler(req, context):
-    wid = (req.get("pathParams") or {}).get("workflow_id", "")
-    wf = await jobs.get(context, jobs.WORKFLOWS, wid) if wid.startswith("wf_") else None
-    if not wf:
-        return {"status": 404, "body": {"errors": [{"field": "workflow_id", "message": f"no workflow {wid!r}"}]}}
+    wf, missing = await lookup(context, req, "workflow_id", jobs.WORKFLOWS)
+    if missing:
+        return missing
+    wid = wf["workflow_id"]
     views, results = [], []
     for job_id in wf["job_ids"]:
         job = await jobs.get(context, jobs.JOBS, job_id)

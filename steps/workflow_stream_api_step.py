@@ -5,6 +5,7 @@ impossible here. Updates travel on the Motia stream `scoreJob` over WebSocket on
 import uuid
 
 from scoring import jobs
+from scoring.jobs_api import lookup
 
 config = {
     "type": "api",
@@ -18,10 +19,10 @@ config = {
 
 
 async def handler(req, context):
-    wid = (req.get("pathParams") or {}).get("workflow_id", "")
-    wf = await jobs.get(context, jobs.WORKFLOWS, wid) if wid.startswith("wf_") else None
-    if not wf:
-        return {"status": 404, "body": {"errors": [{"field": "workflow_id", "message": f"no workflow {wid!r}"}]}}
+    wf, missing = await lookup(context, req, "workflow_id", jobs.WORKFLOWS)
+    if missing:
+        return missing
+    wid = wf["workflow_id"]
     headers = req.get("headers") or {}
     host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:3000"
     scheme = "wss" if headers.get("x-forwarded-proto") == "https" else "ws"

@@ -24,6 +24,8 @@ aggregate = load_step("steps/aggregate_step.py")
 sweeper = load_step("steps/job_sweeper_cron_step.py")
 metrics = load_step("steps/metrics_api_step.py")
 wf_stream = load_step("steps/workflow_stream_api_step.py")
+get_workflow = load_step("steps/workflow_get_api_step.py")
+get_assessment = load_step("steps/assessment_get_api_step.py")
 
 
 @pytest.fixture
@@ -228,8 +230,21 @@ def test_workflow_stream_info_says_no_sse(ctx):
     assert run(wf_stream.handler({"pathParams": {"workflow_id": "wf_nope"}}, ctx))["status"] == 404
 
 
-def test_unknown_job_is_404(ctx):
-    assert run(get_job.handler({"pathParams": {"job_id": "job_nope"}}, ctx))["status"] == 404
+@pytest.mark.parametrize("step,param,id_", [
+    (get_job, "job_id", "job_nope"), (get_job, "job_id", "wf_x"), (get_workflow, "workflow_id", "wf_nope"),
+    (wf_stream, "workflow_id", "job_1"), (get_assessment, "assessment_id", "asm_nope"), (get_assessment, "assessment_id", "")])
+def test_unknown_ids_are_404_naming_the_path_parameter(ctx, step, param, id_):
+    run(ctx.state.set(jobs.WORKFLOWS, "wf_x", {"workflow_id": "wf_x", "job_ids": ["job_1"]}))
+    run(ctx.state.set(jobs.JOBS, "job_1", {"job_id": "job_1"}))  # ids of another kind are not looked up
+    res = run(step.handler({"pathParams": {param: id_}}, ctx))
+    assert res["status"] == 404
+    assert res["body"]["errors"] == [{"field": param, "message": f"no {param[:-3]} {id_!r} (unknown or expired)"}]
+
+
+def test_known_assessment_is_returned(ctx):
+    run(ctx.state.set(jobs.ASSESSMENTS, "asm_1", {"assessment_id": "asm_1", "overall": 60}))
+    res = run(get_assessment.handler({"pathParams": {"assessment_id": "asm_1"}}, ctx))
+    assert res == {"status": 200, "body": {"assessment_id": "asm_1", "overall": 60}}
 
 
 def test_step_process_imports_stay_light():
