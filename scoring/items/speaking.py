@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -404,28 +404,27 @@ def _finish(traits: dict[str, TraitResult], sp: Speech) -> ItemScore:
     return ItemScore(traits=traits, warnings=w, estimate=spoken_estimate(traits))
 
 
-@scorer("read_aloud")
-def score_read_aloud(sub: Submission, resources: Resources) -> ItemScore:
+def _score_with_reference(sub: Submission, resources: Resources,
+                          content_of: Callable[[Speech, str], TraitResult]) -> ItemScore:
+    """Items spoken from a reference text (Read Aloud, Repeat Sentence): content by the item's rule,
+    pronunciation and oral fluency against the reference."""
     ref = sub.item.reference_text or ""
     sp = speech_of(sub, resources)
     if sp.silent:
-        return silent_result("read_aloud", sp, ref)
-    content = score_read_aloud_content(sp, ref)
-    pron = score_pronunciation(sp, ref, resources)
-    traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp, ref)}
+        return silent_result(sub.item_type, sp, ref)
+    traits = {"content": content_of(sp, ref), "pronunciation": score_pronunciation(sp, ref, resources),
+              "oral_fluency": score_fluency(sp, ref)}
     return _finish(traits, sp)
+
+
+@scorer("read_aloud")
+def score_read_aloud(sub: Submission, resources: Resources) -> ItemScore:
+    return _score_with_reference(sub, resources, score_read_aloud_content)
 
 
 @scorer("repeat_sentence")
 def score_repeat_sentence(sub: Submission, resources: Resources) -> ItemScore:
-    ref = sub.item.reference_text or ""
-    sp = speech_of(sub, resources)
-    if sp.silent:
-        return silent_result("repeat_sentence", sp, ref)
-    content = score_repeat_sentence_content(sp, ref)
-    pron = score_pronunciation(sp, ref, resources)
-    traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp, ref)}
-    return _finish(traits, sp)
+    return _score_with_reference(sub, resources, score_repeat_sentence_content)
 
 
 def _open(item_type: str):
