@@ -4,7 +4,8 @@
     python_modules/bin/python bench/calibrate.py --check    # refit and compare with the stored file
 
 Reads the human-scored sets under ../shared/data (never copied into the repo). Features are computed
-with the engine's own analysis code (scoring/features/analysis.py) and cached under bench/out/.
+with the engine's own analysis code (scoring/features/analysis.py) and cached under bench/out/
+(recomputed when the analysis code, the rule parameters or the embedding model change: features_fingerprint).
 Each trait model is a ridge regression (alpha=ALPHA) on a handful of named, standardised features;
 cut-points map its latent onto the official integer scale so the score shares match the human
 scores' shares. 5-fold cross-validated correlations are printed and stored beside each model.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -193,6 +195,34 @@ def features_for(set_name: str, rows: list[dict], cover_threshold: float = PARAM
     return [add_derived(dict(cached[r["id"]])) for r in rows]
 
 
+def features_fingerprint(params: dict) -> str:
+    """What the cached features depend on: the analysis code (scoring/features, scoring/text.py),
+    the rule parameters (incl. the Harper rule list) and the embedding model file."""
+    from scoring.features.similarity import default_model_path
+    from scoring.settings import get_settings
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for path in sorted((ROOT / "scoring" / "features").glob("*.py")) + [ROOT / "scoring" / "text.py"]:
+        h.update(path.name.encode() + path.read_bytes())
+    model = Path(get_settings().embedding_model_path or default_model_path())
+    h.update(model.read_bytes() if model.exists() else b"no embedding model")
+    return h.hexdigest()[:16]
+
+
+def _drop_stale_cache(fingerprint: str) -> None:
+    """Remove the cached features when the code, parameters or model they were computed with changed
+    (a feature change must never be fitted on stale values)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    stamp = CACHE / "fingerprint"
+    if stamp.exists() and stamp.read_text().strip() == fingerprint:
+        return
+    stale = sorted(CACHE.glob("*.jsonl"))
+    if stale:
+        print(f"features changed since they were cached: recomputing {', '.join(p.stem for p in stale)}", file=sys.stderr)
+    for p in stale:
+        p.unlink()
+    stamp.write_text(fingerprint + "\n")
+
+
 def fit_pos_ngrams(sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> tuple[pos_ngrams.PosNgramModel, dict]:
     """The POS profile model (scoring/features/pos_ngrams.py), fitted on W&I GSE, ELLIPSE Overall and
     FCE script scores, each standardised within its set. The trait and level models are then fitted
@@ -272,6 +302,7 @@ def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[di
     PARAMS["harper_rules"] = [r for r in json.loads(rules_path.read_text()) if r not in HARPER_OFF_RULES]
     if write_params:
         _write_params_only(PARAMS)
+    _drop_stale_cache(features_fingerprint(PARAMS))
     feats = {k: features_for(k, v) for k, v in sets.items() if v}
     profile, profile_cv = fit_pos_ngrams(sets, feats)
     models, report, cv_ints = {}, {}, {}

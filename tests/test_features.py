@@ -170,7 +170,7 @@ def test_contractions_without_apostrophe_are_punctuation_not_spelling(checker):
 
 
 @pytest.mark.parametrize("word", ["kilometer", "canceling", "odor", "liters", "pretense", "idolise", "paralyse",
-                                  "industrialise"])
+                                  "industrialise", "counselors"])
 def test_regular_british_or_american_twins_of_dictionary_words_are_accepted(checker, word):
     assert checker.known(word)
 

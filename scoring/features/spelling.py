@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from scoring.features.vocabulary import UNIGRAM_FILE, symspell_file, zipf
 from scoring.models import Finding
@@ -35,6 +35,8 @@ EXTRA_WORDS = {  # frequent, correct forms missing from the symspell list
     "didn't", "isn't", "aren't", "wasn't", "weren't", "haven't", "hasn't", "hadn't", "shouldn't",
     "wouldn't", "couldn't", "mustn't", "it's", "that's", "there's", "they're", "we're", "you're",
     "he's", "she's", "let's", "what's", "who's", "teenager", "teenagers", "workplace", "lifestyle",
+    "influencer", "influencers", "homeschool", "homeschooled", "homeschooling", "schoolers", "chromebook",
+    "chromebooks", "cyberbullying", "vaping", "esports", "livestream", "livestreams",
 }
 CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}
 # wordfreq fallback: a word outside the dictionary is accepted when it is common on the web (Zipf >=
@@ -77,8 +79,7 @@ class SpellChecker:
         return False
 
     def _dialect_twin(self, w: str) -> bool:
-        twin = _other(w)
-        if not twin or twin not in self.words:
+        if not any(twin in self.words for twin in _twins(w)):
             return False
         return zipf(w) >= TWIN_ZIPF or w.endswith(_UK_ISE)
 
@@ -153,7 +154,7 @@ _PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ise
           ("ising", "izing"), ("isation", "ization"), ("isations", "izations"), ("yse", "yze"),
           ("ysed", "yzed"), ("ysing", "yzing"), ("ours", "ors"), ("tres", "ters"), ("ogue", "og"),
           ("ogues", "ogs"), ("ence", "ense"), ("lled", "led"), ("lling", "ling"), ("ller", "ler"),
-          ("llers", "lers"), ("ourite", "orite"), ("ourites", "orites"), ("ourable", "orable"),
+          ("llers", "lers"), ("llor", "lor"), ("llors", "lors"), ("ourite", "orite"), ("ourites", "orites"), ("ourable", "orable"),
           ("gramme", "gram"), ("grammes", "grams")]
 
 
@@ -191,13 +192,18 @@ KNOWN_UK = {"colour", "favour", "honour", "labour", "behaviour", "neighbour", "c
             "catalogue", "dialogue", "defence", "licence", "programme", "organisation", "favourite"}
 
 
-def _other(word: str) -> Optional[str]:
+def _twins(word: str) -> Iterator[str]:
+    """The word's possible British/American twins, one per suffix pair it ends with ("counselors" ->
+    "counselours", "counsellors")."""
     for uk, us in _PAIRS:
         if word.endswith(us) and not word.endswith(uk):
-            return word[: -len(us)] + uk
-        if word.endswith(uk):
-            return word[: -len(uk)] + us
-    return None
+            yield word[: -len(us)] + uk
+        elif word.endswith(uk):
+            yield word[: -len(uk)] + us
+
+
+def _other(word: str) -> Optional[str]:
+    return next(_twins(word), None)
 
 
 def dialect_mix(toks: list[Token]) -> Optional[tuple[Token, Token]]:
