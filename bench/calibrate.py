@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import feature_cache  # noqa: E402
 from scoring import calibration as C  # noqa: E402
 from scoring.features import pos_ngrams  # noqa: E402
 from scoring.features.grammar import HARPER_OFF_RULES, load_linter  # noqa: E402
@@ -200,27 +200,9 @@ def features_fingerprint(params: dict) -> str:
     the rule parameters (incl. the Harper rule list) and the embedding model file."""
     from scoring.features.similarity import default_model_path
     from scoring.settings import get_settings
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    for path in sorted((ROOT / "scoring" / "features").glob("*.py")) + [ROOT / "scoring" / "text.py"]:
-        h.update(path.name.encode() + path.read_bytes())
     model = Path(get_settings().embedding_model_path or default_model_path())
-    h.update(model.read_bytes() if model.exists() else b"no embedding model")
-    return h.hexdigest()[:16]
-
-
-def _drop_stale_cache(fingerprint: str) -> None:
-    """Remove the cached features when the code, parameters or model they were computed with changed
-    (a feature change must never be fitted on stale values)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    stamp = CACHE / "fingerprint"
-    if stamp.exists() and stamp.read_text().strip() == fingerprint:
-        return
-    stale = sorted(CACHE.glob("*.jsonl"))
-    if stale:
-        print(f"features changed since they were cached: recomputing {', '.join(p.stem for p in stale)}", file=sys.stderr)
-    for p in stale:
-        p.unlink()
-    stamp.write_text(fingerprint + "\n")
+    code = sorted((ROOT / "scoring" / "features").glob("*.py")) + [ROOT / "scoring" / "text.py"]
+    return feature_cache.fingerprint(code + ([model] if model.exists() else []), json.dumps(params, sort_keys=True))
 
 
 def fit_pos_ngrams(sets: dict[str, list[dict]], feats: dict[str, list[dict]]) -> tuple[pos_ngrams.PosNgramModel, dict]:
@@ -302,7 +284,7 @@ def fit(limits: dict[str, Optional[int]], write_params: bool = True) -> tuple[di
     PARAMS["harper_rules"] = [r for r in json.loads(rules_path.read_text()) if r not in HARPER_OFF_RULES]
     if write_params:
         _write_params_only(PARAMS)
-    _drop_stale_cache(features_fingerprint(PARAMS))
+    feature_cache.drop_stale(CACHE / "fingerprint", sorted(CACHE.glob("*.jsonl")), features_fingerprint(PARAMS))
     feats = {k: features_for(k, v) for k, v in sets.items() if v}
     profile, profile_cv = fit_pos_ngrams(sets, feats)
     models, report, cv_ints = {}, {}, {}

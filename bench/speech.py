@@ -16,7 +16,8 @@ either way chosen by nested cross-validation (each outer fold's coefficients and
 training folds only), so the reported integer r are out-of-fold too; the r of plain rounding is
 printed beside them (cv_r_int_by_mapping). `--fit` refits the few linear coefficients and the cut-points of fluency and
 pronunciation on all clips and writes them into scoring/data/speech_calibration.json. Features are
-cached in bench/out/speech_features.jsonl.
+cached in bench/out/speech_features.jsonl (recomputed when the speech code or the ASR settings change:
+features_fingerprint).
 Speed: seconds of compute per second of audio, and the time to score a 40-second Read Aloud and
 Describe Image answer with warm models on 2 threads. Skips when the data folder is absent."""
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import feature_cache  # noqa: E402
 from scoring import calibration as C  # noqa: E402  (cut-point helpers shared with the written traits)
 from scoring.speech import calibration as S  # noqa: E402
 DATA = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data")) / "speechocean762"
@@ -66,12 +68,24 @@ def _numeric(ev: dict) -> dict:
     return {k: v for k, v in ev.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
+def features_fingerprint() -> str:
+    """What the cached clip features depend on: the speech code and the ASR settings (model, compute
+    type, instruction set). Not the stored calibration, which --fit rewrites: the cached integer
+    scores (engine_*_r) are those of the calibration in place when the clips were scored."""
+    from scoring.settings import get_settings
+    s = get_settings()
+    code = sorted((ROOT / "scoring" / "speech").glob("*.py")) + [ROOT / "scoring" / "items" / "speaking.py"]
+    return feature_cache.fingerprint(code, s.whisper_model, s.whisper_compute_type, s.whisper_cpu_isa)
+
+
 def extract(rows: list[dict], use_cache: bool) -> list[dict]:
     from scoring.engine import Engine
     cached = {}
     cache = CACHE if use_cache else CACHE.with_suffix(".fresh.jsonl")
     if not use_cache and cache.exists():
         cache.unlink()
+    if use_cache:
+        feature_cache.drop_stale(CACHE.with_suffix(".fingerprint"), [CACHE], features_fingerprint())
     if use_cache and CACHE.exists():
         for line in CACHE.read_text().splitlines():
             r = json.loads(line)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     tokenizer_path: Optional[str] = None  # tokenizer.json; default: the packaged one
     whisper_model: str = "tiny.en"  # a faster-whisper model name or a local CTranslate2 model path
     whisper_compute_type: str = "int8"
+    # Whisper's instruction set on x86 (CTranslate2 + its oneDNN GEMMs): int8 kernels of different
+    # widths give different transcripts (25 of 100 speechocean clips), so every AVX2 host computes as
+    # the AVX2 host the speech calibration was fitted on; "native" lets AVX-512 hosts use AVX-512
+    whisper_cpu_isa: Literal["AVX2", "native"] = "AVX2"
 
     # audio
     audio_dir: str = ".data/audio"

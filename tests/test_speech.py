@@ -3,8 +3,10 @@ server on 127.0.0.1 with fallback), alignment/GOP, and spoken scoring of synthet
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +18,7 @@ from starlette.testclient import TestClient
 from scoring.engine import Engine
 from scoring.models import InvalidSubmission
 from scoring.settings import Settings
-from scoring.speech import audio as audio_mod, http as speech_http, store
+from scoring.speech import asr as asr_mod, audio as audio_mod, http as speech_http, store
 
 pytestmark = pytest.mark.skipif(not (shutil.which("flite") and shutil.which("sox") and shutil.which("ffmpeg")),
                                 reason="needs flite, sox and ffmpeg (scripts/apt-packages.txt)")
@@ -272,6 +274,52 @@ def test_assemblyai_and_fallback(aai_server, settings, wavs):
     dead = ASR(s.model_copy(update={"assemblyai_base_url": "http://127.0.0.1:9"}))
     t = dead.transcribe(a)
     assert t.engine.startswith("faster-whisper") and "AssemblyAI failed" in t.fallback_reason
+
+
+# ---------------------------------------------------------------- the same transcript on every x86 host
+
+WHISPER = ("import sys; from scoring.settings import Settings; from scoring.speech import audio; "
+           "from scoring.speech.asr import LocalWhisper; "
+           "w = LocalWhisper('tiny.en', cpu_isa=sys.argv[2]); "
+           "print('WORDS', ' '.join(x.word for x in w.transcribe(audio.decode(open(sys.argv[1], 'rb').read(), Settings())).words))")
+
+
+def _whisper_isa(wav: Path, isa: str) -> tuple[str, str]:
+    """Transcribe in a fresh process (the ISA is fixed at a library's first use): (words, oneDNN's ISA line)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CT2_FORCE_CPU_ISA", "ONEDNN_MAX_CPU_ISA")}
+    out = subprocess.run([sys.executable, "-c", WHISPER, str(wav), isa], env={**env, "ONEDNN_VERBOSE": "1"},
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1]).stdout
+    words = next(line[6:] for line in out.splitlines() if line.startswith("WORDS "))
+    return words, next((line for line in out.splitlines() if ",info,cpu,isa:" in line), "")
+
+
+@pytest.mark.skipif("avx2" not in asr_mod._cpu_flags(), reason="an x86 CPU with AVX2")
+def test_whisper_computes_as_an_avx2_host_unless_told_otherwise(wavs):
+    words, isa = _whisper_isa(wavs["clean"], "AVX2")
+    assert isa.endswith("isa:Intel AVX2"), isa  # oneDNN's GEMMs capped, whatever wider instructions the CPU has
+    assert "collected" in words
+    native_words, native_isa = _whisper_isa(wavs["clean"], "native")
+    assert native_isa and "collected" in native_words  # the widest instructions the CPU has (AVX2 on an AVX2 host)
+
+
+def test_pin_cpu_isa_keeps_what_the_environment_says(monkeypatch):
+    monkeypatch.setattr(asr_mod, "_cpu_flags", lambda: {"avx2", "sse4_1"})
+    monkeypatch.setattr(asr_mod.platform, "machine", lambda: "x86_64")
+    monkeypatch.delenv("CT2_FORCE_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE")
+    assert asr_mod.pin_cpu_isa("AVX2")
+    assert os.environ["CT2_FORCE_CPU_ISA"] == "AVX2" and os.environ["ONEDNN_MAX_CPU_ISA"] == "AVX512_CORE"
+
+
+@pytest.mark.parametrize("isa,machine,flags", [("native", "x86_64", {"avx2"}), ("AVX2", "aarch64", set()),
+                                               ("AVX2", "x86_64", {"avx"})])
+def test_pin_cpu_isa_only_where_the_cpu_has_avx2(monkeypatch, isa, machine, flags):
+    monkeypatch.setattr(asr_mod, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(asr_mod.platform, "machine", lambda: machine)
+    monkeypatch.delenv("CT2_FORCE_CPU_ISA", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert not asr_mod.pin_cpu_isa(isa)
+    assert "CT2_FORCE_CPU_ISA" not in os.environ and "ONEDNN_MAX_CPU_ISA" not in os.environ
 
 
 # ---------------------------------------------------------------- scoring synthetic speech

@@ -12,6 +12,8 @@ reason is recorded in the transcript (`fallback_reason`)."""
 from __future__ import annotations
 
 import io
+import os
+import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +50,35 @@ def default_whisper_path(name: str) -> Optional[Path]:
     return None
 
 
+def pin_cpu_isa(isa: str) -> bool:
+    """With isa "AVX2", cap the instruction set of CTranslate2's own kernels and of the oneDNN GEMMs it
+    calls at AVX2, so that Whisper gives the same transcript on every x86 host with AVX2, with or
+    without AVX-512 (the int8 kernels of the two widths round and saturate differently: 25 of 100
+    speechocean clips were transcribed differently). Both libraries read these variables once, at
+    their first use in the process, so this runs before faster_whisper is imported; a variable already
+    set in the environment wins. Not on other CPUs (CTranslate2 refuses an ISA the CPU lacks), nor with
+    "native". Returns whether the cap is set."""
+    if isa.upper() != "AVX2" or platform.machine().lower() not in ("x86_64", "amd64") or "avx2" not in _cpu_flags():
+        return False
+    os.environ.setdefault("CT2_FORCE_CPU_ISA", "AVX2")
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+    return True
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 class LocalWhisper:
-    def __init__(self, model: str, compute_type: str = "int8", threads: int = 2):
+    def __init__(self, model: str, compute_type: str = "int8", threads: int = 2, cpu_isa: str = "AVX2"):
+        pin_cpu_isa(cpu_isa)
         from faster_whisper import WhisperModel
         path = Path(model) if Path(model).is_dir() else default_whisper_path(model)
         if path is not None:
@@ -127,7 +156,8 @@ class ASR:
     def local(self) -> LocalWhisper:
         if self._local is None:
             self._local = LocalWhisper(self.settings.whisper_model, self.settings.whisper_compute_type,
-                                       threads=max(1, int(getattr(self.settings, "engine_workers", 2))))
+                                       threads=max(1, int(getattr(self.settings, "engine_workers", 2))),
+                                       cpu_isa=self.settings.whisper_cpu_isa)
         return self._local
 
     def transcribe(self, audio: Audio) -> Transcript:
