@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = """# Every setting of the service (scoring/settings.py, pydantic-settings; names are case-insensitive).
@@ -22,39 +24,42 @@ MOTIA_ANALYTICS_DISABLED=true
 """
 
 
-def render(source: str) -> str:
+def render(source: str, defaults: dict[str, Any]) -> str:
+    """The settings in source order with their comments; values are the fields' real defaults
+    (`defaults`: name -> default), so a default computed from a constant shows its value."""
     out = [HEADER]
-    inside = False
+    inside = in_comment = False
     for line in source.splitlines():
         if line.startswith("class Settings"):
             inside = True
             continue
         s = line.strip()
         if not inside or not s:
+            in_comment = False
             continue
         if s.startswith("@") or s.startswith("def ") or not line.startswith("    "):
             break
-        if s.startswith("#"):
-            out += ["", "# " + s[1:].strip()]
+        if s.startswith("#"):  # a comment block above a field or a group: one blank line before it
+            out += ([] if in_comment else [""]) + ["# " + s[1:].strip()]
+            in_comment = True
             continue
+        in_comment = False
         m = re.match(r"(\w+):\s*([^=]+?)\s*=\s*(.+?)(\s+#\s*(.*))?$", s)
-        if not m or m.group(1) == "model_config":
+        if not m or m.group(1) not in defaults:
             continue
-        name, _typ, default, _, comment = m.groups()
-        fm = re.match(r"Field\(default=([^,)]+)", default)
-        default = (fm.group(1) if fm else default).strip()
+        name, comment, default = m.group(1), m.group(5), defaults[m.group(1)]
         if comment:
             out.append(f"# {comment}")
-        if default == "None":
+        if default is None:
             out.append(f"# {name.upper()}=")
-            continue
-        value = default.lower() if default in ("True", "False") else default.strip('"')
-        if re.fullmatch(r"[\d_.]+", value):
-            value = value.replace("_", "")
-        out.append(f"{name.upper()}={value}")
+        else:
+            out.append(f"{name.upper()}={str(default).lower() if isinstance(default, bool) else default}")
     return "\n".join(out) + "\n" + FOOTER
 
 
 if __name__ == "__main__":
-    (ROOT / ".env.example").write_text(render((ROOT / "scoring" / "settings.py").read_text()))
+    sys.path.insert(0, str(ROOT))
+    from scoring.settings import Settings
+    defaults = {name: field.get_default(call_default_factory=True) for name, field in Settings.model_fields.items()}
+    (ROOT / ".env.example").write_text(render((ROOT / "scoring" / "settings.py").read_text(), defaults))
     print("wrote .env.example")
