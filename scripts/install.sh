@@ -4,7 +4,7 @@
 #   2. node_modules (npm install; patch-package applies patches/*.patch; REDISMS_DISABLE_POSTINSTALL=1
 #      stops redis-memory-server downloading Redis sources: the system redis-server is used);
 #   3. python_modules via scripts/postinstall.mjs: `motia install` (requirements.txt), then
-#      `pip install --no-deps -r requirements-nodeps.txt` and `pip install --no-deps -e .`, and the .pth fix.
+#      `pip install --no-deps -r requirements-nodeps.txt` and `pip install --no-deps -e .` (compat mode), and the .pth fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
