@@ -154,8 +154,8 @@ _PAIRS = [("our", "or"), ("tre", "ter"), ("ise", "ize"), ("ised", "ized"), ("ise
           ("ising", "izing"), ("isation", "ization"), ("isations", "izations"), ("yse", "yze"),
           ("ysed", "yzed"), ("ysing", "yzing"), ("ours", "ors"), ("tres", "ters"), ("ogue", "og"),
           ("ogues", "ogs"), ("ence", "ense"), ("lled", "led"), ("lling", "ling"), ("ller", "ler"),
-          ("llers", "lers"), ("llor", "lor"), ("llors", "lors"), ("ourite", "orite"), ("ourites", "orites"), ("ourable", "orable"),
-          ("gramme", "gram"), ("grammes", "grams")]
+          ("llers", "lers"), ("llor", "lor"), ("llors", "lors"), ("ourite", "orite"), ("ourites", "orites"),
+          ("ourable", "orable"), ("gramme", "gram"), ("grammes", "grams")]
 
 
 # the British -ise / -yse endings of _PAIRS (their twin is the -ize / -yze form)
