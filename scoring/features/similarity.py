@@ -53,7 +53,9 @@ def build_dynamic_int8(src: Path, dst: Path) -> Path:
     nodes, constant-folded), so every product runs in float32 and its cost follows the CPU's float
     width (26.8 ms per 96-piece window on the 2026-12-05 AVX-512 host, 74 ms on an AVX2-only one).
     Here its weight matrices are quantized per output channel with 7-bit range (`reduce_range`: the
-    AVX2 int8 kernel cannot saturate, so AVX2 and AVX-512 hosts get the same integer products),
+    AVX2 int8 kernel cannot saturate, so AVX2 and AVX-512 hosts get the same integer products; the
+    float parts between them still differ in the last bits, so vectors differ slightly by CPU: cosine
+    >= 0.996 between an AVX-512 host and an emulated AVX2 one, docs/writing.md, Speed),
     activations are quantized per call (`quantize_dynamic`), and the attention products between
     activations stay in float32 (`MatMulConstBOnly`). On that host: 26.8 -> 13.2 ms per essay
     window, cosine with the packaged model's vectors 0.99 on average (min 0.97). Deterministic: the
