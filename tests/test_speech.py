@@ -373,6 +373,28 @@ def test_gop_flags_substituted_sounds(engine, wavs, settings):
     assert sum(g.values()) / len(g) > sum(b.values()) / len(b)
 
 
+def test_alignment_does_not_depend_on_the_answer_aligned_before(tmp_path, settings):
+    """pocketsphinx's phone loop carried state from one utterance into the next: before
+    Aligner._reset_loop, a reading's GOPs changed with the reading aligned before it (this failed)."""
+    from itertools import permutations
+
+    from scoring.speech.align import Aligner
+    takes = {}
+    for voice in ("rms", "awb"):
+        for name, text in (("read", TEXT), ("subst", SUBST)):
+            path = tmp_path / f"{name}_{voice}.wav"
+            sh(["flite", "-voice", voice, "-t", text, "-o", str(path)])
+            takes[path.stem] = (audio_mod.decode_path(path, settings), text.lower().rstrip(".").split())
+
+    def gops(aligner, name):
+        return [w.gop for w in aligner.align(*takes[name]).words]
+    fresh = {name: gops(Aligner(), name) for name in takes}
+    aligner = Aligner()
+    for before, name in permutations(takes, 2):
+        gops(aligner, before)
+        assert gops(aligner, name) == fresh[name], (name, "after", before)
+
+
 def test_silent_audio_scores_zero_with_reason(engine, wavs):
     r = ra(engine, wavs["silent"])
     assert r.score == 0 and all(t.score == 0 for t in r.traits.values())
