@@ -10,7 +10,7 @@ export REDISMS_DISABLE_POSTINSTALL := 1
 help:
 	@echo "make dev    - install what is missing, then Motia (API + Workbench on :$(PORT)) + the warm engine"
 	@echo "make test   - install what is missing, make sure Redis runs, run every test with pytest"
-	@echo "make start  - production: motia start, Workbench off (set REDIS_HOST for a shared Redis)"
+	@echo "make start  - production: motia start under a supervisor, Workbench and admin routes off (set REDIS_HOST for a shared Redis)"
 	@echo "make bench  - pipeline latency/throughput (bench/pipeline.py)"
 
 install:
@@ -21,8 +21,9 @@ install:
 dev: install
 	REDISMS_SYSTEM_BINARY=$$(command -v redis-server) node_modules/.bin/motia dev -p $(PORT) < /dev/null
 
+# Production: Workbench and admin routes off (APP_ENV=production), restarted by scripts/supervise.sh if it dies.
 start: install
-	MOTIA_DOCKER_DISABLE_WORKBENCH=true REDISMS_SYSTEM_BINARY=$$(command -v redis-server) node_modules/.bin/motia start -p $(PORT) < /dev/null
+	APP_ENV=production REDISMS_SYSTEM_BINARY=$$(command -v redis-server) scripts/supervise.sh node_modules/.bin/motia start -p $(PORT) < /dev/null
 
 redis:
 	@scripts/ensure-redis.sh

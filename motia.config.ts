@@ -8,6 +8,11 @@ import bullmqPlugin from '@motiadev/plugin-bullmq/plugin'
 import { FanoutStreamAdapterManager } from './config/stream-fanout'
 import { startEngine } from './config/engine-supervisor'
 import { installGuards } from './config/http-guards'
+import { isProduction } from './config/app-env'
+import { recordStepTimeouts } from './config/step-timeouts'
+
+// Production (APP_ENV=production or `make start`): no Workbench, whatever command started the app.
+if (isProduction()) process.env.MOTIA_DOCKER_DISABLE_WORKBENCH = 'true'
 
 // REDIS_HOST set: shared Redis for state, streams (with cross-instance fan-out), cron locks and BullMQ,
 // so several `motia start` instances can run side by side. Unset: Motia's in-process Redis (dev).
@@ -32,7 +37,8 @@ export default defineConfig({
     : {}),
   plugins: [observabilityPlugin, statesPlugin, endpointPlugin, logsPlugin, bullmqPlugin],
   app: (app) => {
-    installGuards(app) // closes POST /emit, body size limits (413), POST /audio proxy to the engine
+    installGuards(app) // CORS allow-list, admin routes closed, POST /emit closed, checked JSON bodies, POST /audio proxy
+    recordStepTimeouts() // a step call killed at its deadline is counted in /metrics
     startEngine() // the warm engine starts and stops with the app, restarted if it dies
   },
 })

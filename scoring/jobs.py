@@ -303,6 +303,8 @@ def fold(totals: dict, observations: Iterable[dict]) -> dict:
                 hist("pte_step_seconds", {"step": o.get("step")}, float(o["seconds"]))
             if o.get("engine_seconds") is not None:
                 hist("pte_engine_seconds", {"step": o.get("step")}, float(o["engine_seconds"]))
+        elif kind == "step_timeout":  # recorded by the app (config/step-timeouts.ts) when it kills a stuck call
+            inc("pte_step_timeouts_total", {"step": o.get("step")})
         elif kind == "engine_failure":
             inc("pte_engine_failures_total", {"step": o.get("step")})
         elif kind == "ai_failure":

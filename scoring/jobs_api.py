@@ -8,9 +8,12 @@ because the engine is restarting. Either way a bad submission is rejected naming
 dotted path."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from scoring import engine_client, jobs
+
+QUEUE_RETRY_AFTER_S = 5
+IDEMPOTENCY_TTL_S = 86_400  # a repeated Idempotency-Key is recognised for a day
 
 
 def reply(status: int, body: Any, headers: Optional[dict] = None) -> dict:
@@ -78,7 +81,22 @@ async def check(items: list) -> dict:
     from scoring.settings import get_settings
     settings = get_settings()
     return {"results": [{"errors": errors} if (errors := validate(raw)) else {"ai_plan": None} for raw in items],
-            "job_ttl_s": settings.job_ttl_s, "engine": engine_client.params(settings)}
+            "job_ttl_s": settings.job_ttl_s, "max_queue_depth": settings.max_queue_depth,
+            "engine": engine_client.params(settings)}
+
+
+async def queue_full(ctx, checked: dict, adding: int) -> Optional[dict]:
+    """503 with Retry-After when `adding` more jobs would take the unfinished ones past MAX_QUEUE_DEPTH
+    (back-pressure: a client told to come back later instead of a wait that grows without bound)."""
+    limit = checked.get("max_queue_depth") or 0
+    if limit <= 0:
+        return None
+    depth = len(jobs.as_list(await ctx.state.get_group(jobs.ACTIVE)))
+    if depth + adding <= limit:
+        return None
+    return reply(503, {"errors": [{"field": "queue", "message": f"{depth} submissions are waiting to be scored "
+                                   f"(MAX_QUEUE_DEPTH {limit}); retry after a few seconds"}]},
+                 {"Retry-After": str(QUEUE_RETRY_AFTER_S)})
 
 
 def submission_list(body: Any, key: str, max_items: int) -> tuple[Optional[list], Optional[dict]]:
@@ -103,6 +121,9 @@ async def accept_many(ctx, items: list, *, key: str, mode: str, batch_id: Option
     accepted: list[dict] = []
     if rejected and all_or_nothing:
         return accepted, rejected, checked
+    full = await queue_full(ctx, checked, len(items) - len(rejected))
+    if full:
+        raise QueueFull(full)
     for i, (raw, r) in enumerate(zip(items, checked["results"])):
         if r.get("errors"):
             continue
@@ -129,8 +150,58 @@ async def accept_one(ctx, body: Any, *, mode: str) -> dict:
     if errors:
         await jobs.observe(ctx, jobs.new_id("rej"), kind="rejected", endpoint=mode, status=422)
         return field_errors(422, errors)
+    full = await queue_full(ctx, checked, 1)
+    if full:
+        await jobs.observe(ctx, jobs.new_id("rej"), kind="rejected", endpoint=mode, status=503)
+        return full
     job = await enqueue(ctx, body, checked, checked["results"][0].get("ai_plan"), mode=mode)
     return reply(202, {"job_id": job["job_id"], "status": "queued", "item_type": job["item_type"],
                        "job_url": f"/job/{job['job_id']}",
                        "stream": {"name": jobs.STREAM, "group_id": job["job_id"], "id": job["job_id"]}},
                  {"Location": f"/job/{job['job_id']}"})
+
+
+class QueueFull(Exception):
+    """Raised by accept_many when the batch would exceed MAX_QUEUE_DEPTH; carries the 503 reply."""
+
+    def __init__(self, reply_: dict):
+        super().__init__("queue full")
+        self.reply = reply_
+
+
+# ---------------------------------------------------------------- Idempotency-Key
+
+IDEMPOTENCY = "pte:idempotency"
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def _digest(value: Any) -> str:
+    import hashlib
+    import json
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+async def idempotent(ctx, req: dict, scope: str, accept: Callable[[], Awaitable[dict]]) -> dict:
+    """Run `accept` once per `Idempotency-Key` header (per endpoint `scope`): a repeat with the same body
+    gets the first reply again (header `Idempotent-Replayed: true`) and creates nothing; the same key with
+    another body is a 422. Only accepted requests (2xx) are remembered, for IDEMPOTENCY_TTL_S.
+    Without the header, `accept` runs as usual."""
+    key = (req.get("headers") or {}).get("idempotency-key")
+    if key is None:
+        return await accept()
+    if not isinstance(key, str) or not (0 < len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isprintable():
+        return bad("Idempotency-Key", f"must be 1-{IDEMPOTENCY_KEY_MAX} printable characters (a UUID is fine)")
+    record_key = f"{scope}:{_digest(key)}"
+    fingerprint = _digest(req.get("body"))
+    first = await jobs.get(ctx, IDEMPOTENCY, record_key)
+    if first:
+        if first.get("fingerprint") != fingerprint:
+            return bad("Idempotency-Key", "already used for a request with another body", 422)
+        answer = first["reply"]
+        return {**answer, "headers": {**(answer.get("headers") or {}), "Idempotent-Replayed": "true"}}
+    answer = await accept()
+    if 200 <= answer.get("status", 500) < 300:
+        t = jobs.now()
+        await ctx.state.set(IDEMPOTENCY, record_key, {"fingerprint": fingerprint, "reply": answer, "created_at": t})
+        await jobs.schedule_expiry(ctx, t + IDEMPOTENCY_TTL_S, group=IDEMPOTENCY, key=record_key)
+    return answer

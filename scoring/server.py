@@ -40,10 +40,12 @@ from scoring.catalogue import CATALOGUE
 from scoring.engine import Engine
 from scoring.jobs import version
 from scoring.models import InvalidSubmission, refuse_local_paths
+from scoring.precheck import precheck
 from scoring.registry import LOADERS, SCORERS
 from scoring.settings import Settings, get_settings
 
 log = logging.getLogger("scoring.server")
+AUDIO_EXPIRY_EVERY_S = 3600.0
 EXTENSIONS = ("scoring.speech.http", "scoring.ai.http")
 
 
@@ -201,9 +203,14 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         results = []
         for raw in items:
             sub, errs = jobs_api.parse(raw)
+            if sub is not None:
+                try:
+                    await anyio.to_thread.run_sync(precheck, sub, settings)  # may resolve an audio URL's host
+                except InvalidSubmission as exc:
+                    errs = [{"field": e.field, "message": e.message} for e in exc.errors]
             results.append({"errors": errs} if errs else {"ai_plan": ai_plan(sub)})
         return JSONResponse({"results": results, "job_ttl_s": settings.job_ttl_s,
-                             "engine": engine_client.params(settings)})
+                             "max_queue_depth": settings.max_queue_depth, "engine": engine_client.params(settings)})
 
     async def combine(request: Request) -> JSONResponse:
         data, refused = await body(request)
@@ -233,9 +240,10 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
     async def lifespan(app: Starlette):
         host["engine"] = EngineHost(settings, engine)
         app.state.engine_host = host["engine"]
-        task = asyncio.create_task(host["engine"].load())
+        tasks = [asyncio.create_task(host["engine"].load()), asyncio.create_task(expire_audio(settings))]
         yield
-        task.cancel()
+        for task in tasks:
+            task.cancel()
 
     routes = [Route("/health", health, methods=["GET"]), Route("/score", score, methods=["POST"]),
               Route("/accept", accept, methods=["POST"]),
@@ -245,6 +253,19 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
         return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: crashed})
+
+
+async def expire_audio(settings: Settings, every_s: float = AUDIO_EXPIRY_EVERY_S) -> None:
+    """Uploaded audio lives as long as the jobs that use it (JOB_TTL_S after its last use), then goes."""
+    from scoring.speech import store
+    while True:
+        try:
+            gone = await anyio.to_thread.run_sync(store.expire, settings)
+            if gone:
+                log.info("expired %d stored audio files (unused for JOB_TTL_S=%d s)", gone, settings.job_ttl_s)
+        except Exception:
+            log.warning("audio expiry failed: %s", traceback.format_exc())
+        await asyncio.sleep(min(every_s, settings.job_ttl_s))
 
 
 def exit_with_parent(interval_s: float = 1.0) -> None:

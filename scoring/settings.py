@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     job_ttl_s: int = 86_400
     job_deadline_s: int = 300
     job_max_attempts: int = 3
+    max_queue_depth: int = 200  # unfinished jobs above which the async endpoints answer 503 + Retry-After (0: no limit)
 
     # models
     spacy_model: str = "en_core_web_sm"

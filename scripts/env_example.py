@@ -16,9 +16,12 @@ HEADER = """# Every setting of the service (scoring/settings.py, pydantic-settin
 # without one, AI scoring reports 'not configured' and the local engine score stands.
 """
 FOOTER = """
-# Motia / Node side (read by motia.config.ts and the Motia CLI, not by Settings)
+# Motia / Node side (read by motia.config.ts, config/*.ts and the Motia CLI, not by Settings)
+# APP_ENV=production             # no Workbench, admin routes (/__motia/*) 404, CORS closed unless CORS_ORIGINS; `make start` sets it
+# CORS_ORIGINS=https://app.example.com,https://tutor.example.com   # browser origins allowed; "*" any; default: "*" in dev, none in production
+# MOTIA_STEP_TIMEOUT_S=60        # hard deadline of a step call without its own timeout (API, cron): killed, 504 / retried
 # EVENT_CONCURRENCY=2            # BullMQ default worker concurrency with a shared Redis (REDIS_HOST)
-# MOTIA_DOCKER_DISABLE_WORKBENCH=true   # production: no Workbench (it can edit state); `make start` sets it
+# MOTIA_DOCKER_DISABLE_WORKBENCH=true   # no Workbench (APP_ENV=production sets it)
 # REDISMS_SYSTEM_BINARY=/usr/bin/redis-server   # dev: in-process Redis runs this binary; `make dev` sets it
 MOTIA_ANALYTICS_DISABLED=true
 """

@@ -2,7 +2,7 @@
 submission is reported by its index and does not sink the others. At most BATCH_MAX_ITEMS
 submissions and 60 KB per request (Motia hands the body to this step on the command line)."""
 from scoring import jobs
-from scoring.jobs_api import accept_many, field_errors, reply, submission_list
+from scoring.jobs_api import QueueFull, accept_many, field_errors, idempotent, reply, submission_list
 from scoring.settings import get_settings
 
 config = {
@@ -17,12 +17,20 @@ config = {
 
 
 async def handler(req, context):
+    return await idempotent(context, req, "batch_score", lambda: accept(req, context))
+
+
+async def accept(req, context):
     settings = get_settings()
     items, error = submission_list(req.get("body"), "submissions", settings.batch_max_items)
     if error:
         return error
     batch_id = jobs.new_id("batch")
-    accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="batch", batch_id=batch_id)
+    try:
+        accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="batch",
+                                                        batch_id=batch_id)
+    except QueueFull as full:
+        return full.reply
     if not accepted:
         return field_errors(422, [e for r in rejected for e in r["errors"]])
     await context.state.set(jobs.BATCHES, batch_id, {"batch_id": batch_id, "job_ids": [a["job_id"] for a in accepted],

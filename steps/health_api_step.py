@@ -1,4 +1,5 @@
 """GET /health: the app, the warm engine and Redis (through Motia state), with versions."""
+import asyncio
 import time
 
 from scoring import engine_client, jobs
@@ -14,13 +15,22 @@ config = {
 }
 
 
+REDIS_PROBE_S = 2.0
+
+
+async def probe(context, t0: float) -> bool:
+    await context.state.set("pte:health", "probe", {"at": t0})
+    return jobs.unwrap(await context.state.get("pte:health", "probe")) is not None
+
+
 async def handler(req, context):
     out = {"status": "ok", "version": jobs.version(), "app": {"status": "ok"}}
     t0 = time.perf_counter()
-    try:
-        await context.state.set("pte:health", "probe", {"at": t0})
-        ok = jobs.unwrap(await context.state.get("pte:health", "probe")) is not None
+    try:  # while Redis is away the app's client queues commands until it reconnects: answer "degraded" at once
+        ok = await asyncio.wait_for(probe(context, t0), REDIS_PROBE_S)
         out["redis"] = {"status": "ok" if ok else "error", "ms": round((time.perf_counter() - t0) * 1000, 1)}
+    except asyncio.TimeoutError:
+        out["redis"] = {"status": "error", "error": f"no answer within {REDIS_PROBE_S} s (reconnecting?)"}
     except Exception as e:  # state RPC failed: Redis unreachable
         out["redis"] = {"status": "error", "error": str(e)}
     try:

@@ -1,7 +1,7 @@
 """POST /workflow/create {"name"?, "submissions": [...]}: a practice test, i.e. a set of submissions
 scored together under one workflow id. 201 with the workflow id and one job per submission."""
 from scoring import jobs
-from scoring.jobs_api import accept_many, bad, field_errors, reply, submission_list
+from scoring.jobs_api import QueueFull, accept_many, bad, field_errors, idempotent, reply, submission_list
 from scoring.settings import get_settings
 
 config = {
@@ -16,6 +16,10 @@ config = {
 
 
 async def handler(req, context):
+    return await idempotent(context, req, "workflow_create", lambda: create(req, context))
+
+
+async def create(req, context):
     settings = get_settings()
     body = req.get("body")
     items, error = submission_list(body, "submissions", settings.batch_max_items)
@@ -25,8 +29,11 @@ async def handler(req, context):
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         return bad("name", "must be a string of at most 200 characters", 422)
     workflow_id = jobs.new_id("wf")
-    accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="workflow",
-                                                    workflow_id=workflow_id, all_or_nothing=True)
+    try:
+        accepted, rejected, checked = await accept_many(context, items, key="submissions", mode="workflow",
+                                                        workflow_id=workflow_id, all_or_nothing=True)
+    except QueueFull as full:
+        return full.reply
     if rejected:
         return field_errors(422, [e for r in rejected for e in r["errors"]])
     record = {"workflow_id": workflow_id, "name": name, "job_ids": [a["job_id"] for a in accepted],

@@ -93,10 +93,16 @@ def speech_of(sub: Submission, resources: Resources) -> Speech:
     if r.has_audio():
         from scoring.speech.pipeline import transcribe_response
         return transcribe_response(sub, resources)
-    if r.text is not None and r.text.strip():
-        return Speech(words=_from_text(r.text), text=r.text, source="text", timed=False)
-    raise InvalidSubmission.one("response.text", f"{sub.item_type} needs response.words, response.text or audio "
-                                "(response.audio_id / audio_url / audio_path)")
+    require_speech(sub)
+    return Speech(words=_from_text(r.text), text=r.text, source="text", timed=False)
+
+
+def require_speech(sub: Submission) -> None:
+    """A spoken item needs timed words, a transcript or a recording."""
+    r = sub.response
+    if not (r.words or r.has_audio() or (r.text is not None and r.text.strip())):
+        raise InvalidSubmission.one("response.text", f"{sub.item_type} needs response.words, response.text or audio "
+                                    "(response.audio_id / audio_url / audio_path)")
 
 
 # ---------------------------------------------------------------- word alignment (RA, RS)
@@ -321,11 +327,17 @@ def asq_norm(text: str) -> list[str]:
     return out
 
 
-def score_asq(sp: Speech, answer_key: Any) -> TraitResult:
+def asq_keys(answer_key: Any) -> list[str]:
+    """The acceptable answers of an Answer Short Question item (at least one)."""
     keys = [answer_key] if isinstance(answer_key, (str, int)) else list(answer_key or [])
     keys = [str(k) for k in keys if str(k).strip()]
     if not keys:
         raise InvalidSubmission.one("item.answer_key", "needs at least one acceptable answer")
+    return keys
+
+
+def score_asq(sp: Speech, answer_key: Any) -> TraitResult:
+    keys = asq_keys(answer_key)
     said = asq_norm(" ".join(w.word for w in sp.words))
     mxw = calibration.load()["asq"]["max_words"]
     hit = None

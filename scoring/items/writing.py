@@ -248,7 +248,7 @@ def _analysis(sub: Submission, resources: Resources, cal: Calibration, summary: 
                    cover_threshold=cal.raw["params"]["cover_threshold"])
 
 
-def _require_text(sub: Submission) -> str:
+def require_text(sub: Submission) -> str:
     from scoring.models import InvalidSubmission
     text = sub.response.transcript()
     if text is None or not text.strip():
@@ -258,7 +258,7 @@ def _require_text(sub: Submission) -> str:
 
 @scorer("write_essay")
 def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
-    text = _require_text(sub)
+    text = require_text(sub)
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=False)
     feats = model_inputs(a, cal)
@@ -280,7 +280,7 @@ def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
 
 
 def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
-    text = _require_text(sub)
+    text = require_text(sub)
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=True)
     spec = CATALOGUE.item(it)

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -44,10 +44,13 @@ async def upload(request: Request) -> JSONResponse:
     if length and length.isdigit() and int(length) > cap:
         return _err(413, "body", f"audio larger than {cap} bytes")
     buf = bytearray()
-    async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > cap:
-            return _err(413, "body", f"audio larger than {cap} bytes")
+    try:
+        async for chunk in request.stream():
+            buf += chunk
+            if len(buf) > cap:
+                return _err(413, "body", f"audio larger than {cap} bytes")
+    except ClientDisconnect:  # the client went away mid-upload: nothing stored, nobody to answer
+        return _err(400, "body", "upload interrupted")
     try:
         stored = await anyio.to_thread.run_sync(store.save, bytes(buf), settings, ct)
     except AudioError as e:

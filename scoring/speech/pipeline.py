@@ -10,14 +10,33 @@ from scoring.registry import Resources
 from scoring.speech import audio as audio_mod, store, vad
 
 
+def stored_path(sub: Submission, settings: Any):
+    """The stored file of `response.audio_id`, or InvalidSubmission naming the field."""
+    try:
+        return store.resolve(sub.response.audio_id, settings)
+    except KeyError as e:
+        raise InvalidSubmission.one("response.audio_id", f"{e.args[0]}: upload the audio with POST /audio first") from None
+
+
+def check_reference(sub: Submission, settings: Any) -> None:
+    """What loading the audio would refuse without downloading or decoding it (POST /accept): an unknown
+    audio_id, an audio_url that is not http(s) or names an internal host. A stored file is kept for
+    another JOB_TTL_S, since a job now depends on it."""
+    r = sub.response
+    if r.audio_id:
+        store.touch(stored_path(sub, settings))
+    elif r.audio_url:
+        try:
+            store.check_url(r.audio_url, settings.audio_url_allow_private)
+        except store.FetchRefused as e:
+            raise InvalidSubmission.one("response.audio_url", str(e)) from None
+
+
 def load_audio(sub: Submission, settings: Any) -> audio_mod.Audio:
     r = sub.response
     if r.audio_id:
         field = "response.audio_id"
-        try:
-            path = store.resolve(r.audio_id, settings)
-        except KeyError as e:
-            raise InvalidSubmission.one(field, f"{e.args[0]}: upload the audio with POST /audio first") from None
+        path = stored_path(sub, settings)
         src = lambda: audio_mod.decode_path(path, settings)  # noqa: E731
     elif r.audio_path:
         field = "response.audio_path"

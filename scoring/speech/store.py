@@ -3,16 +3,21 @@
 - `save(data, settings, content_type)` decodes first (so only valid audio is kept), writes the
   original bytes as `<id>.<format>` and returns the id: 32 random URL-safe characters
   (`secrets.token_urlsafe(24)`), unguessable; `resolve(id)` accepts only that alphabet and length.
-- `fetch(url, settings)`: http/https only; the host is resolved and refused when any address is
+- `fetch(url, settings)`: http/https only; the host is resolved ONCE and refused when any address is
   private, loopback, link-local, multicast, reserved or unspecified (unless
-  Settings.audio_url_allow_private); redirects are followed by hand (at most 3), each re-checked;
-  the body is streamed and cut at Settings.audio_max_bytes (413)."""
+  Settings.audio_url_allow_private), then the connection goes to that checked address (the Host header
+  and TLS name stay the URL's): a DNS answer that changes between check and connect (rebinding) cannot
+  reach an internal host. Redirects are followed by hand (at most 3), each re-checked; the body is
+  streamed and cut at Settings.audio_max_bytes (413).
+- Stored audio expires with the jobs that use it: `touch(path)` when a submission referencing it is
+  accepted, `expire(settings)` deletes files untouched for Settings.job_ttl_s (the engine runs it hourly)."""
 from __future__ import annotations
 
 import ipaddress
 import re
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -61,15 +66,42 @@ def resolve(audio_id: str, settings: Any) -> Path:
     return hits[0]
 
 
+def touch(path: Path) -> None:
+    """Keep a stored file for another Settings.job_ttl_s (a job that uses it was just accepted)."""
+    try:
+        path.touch(exist_ok=True)
+    except OSError:
+        pass
+
+
+def expire(settings: Any, now: Optional[float] = None) -> int:
+    """Delete stored audio untouched for longer than Settings.job_ttl_s; returns how many files went."""
+    d = Path(settings.audio_dir)
+    if not d.is_dir():
+        return 0
+    cutoff = (now or time.time()) - settings.job_ttl_s
+    gone = 0
+    for p in d.iterdir():
+        try:
+            if p.is_file() and p.stat().st_mtime < cutoff:
+                p.unlink()
+                gone += 1
+        except OSError:  # deleted meanwhile by another engine sharing the folder
+            pass
+    return gone
+
+
 class FetchRefused(ValueError):
     pass
 
 
-def check_host(host: str, port: int, allow_private: bool) -> None:
+def check_host(host: str, port: int, allow_private: bool) -> str:
+    """Resolve `host` once; refuse it when any address is internal. Returns the address to connect to."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as e:
         raise FetchRefused(f"cannot resolve host {host!r}: {e}") from None
+    addresses = []
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%")[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -78,6 +110,33 @@ def check_host(host: str, port: int, allow_private: bool) -> None:
         if bad and not allow_private:
             raise FetchRefused(f"refusing to fetch from {host} ({ip}): private, loopback or link-local address "
                                "(set AUDIO_URL_ALLOW_PRIVATE=true to allow)")
+        addresses.append(ip)
+    if not addresses:
+        raise FetchRefused(f"cannot resolve host {host!r}: no address")
+    return str(addresses[0])
+
+
+def check_url(url: str, allow_private: bool) -> tuple[Any, str]:
+    """(the URL's parts, the checked address to connect to) or FetchRefused."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchRefused("only http and https URLs with a host are fetched")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchRefused("the URL's port is not a number from 0 to 65535") from None
+    return parts, check_host(parts.hostname, port, allow_private)
+
+
+def pinned(parts: Any, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request that reaches `address` for the URL `parts`: (URL with the address as host, Host header,
+    httpx extensions with the TLS server name), so the name is not resolved a second time."""
+    host = f"[{address}]" if ":" in address else address
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    target = parts._replace(netloc=netloc).geturl()
+    name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host_header = name + (f":{parts.port}" if parts.port else "")
+    return target, {"Host": host_header}, {"sni_hostname": parts.hostname}
 
 
 def fetch(url: str, settings: Any, timeout_s: float = 20.0) -> bytes:
@@ -85,11 +144,9 @@ def fetch(url: str, settings: Any, timeout_s: float = 20.0) -> bytes:
     cap = settings.audio_max_bytes
     with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise FetchRefused("only http and https URLs with a host are fetched")
-            check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), settings.audio_url_allow_private)
-            with client.stream("GET", url) as r:
+            parts, address = check_url(url, settings.audio_url_allow_private)
+            target, headers, extensions = pinned(parts, address)
+            with client.stream("GET", target, headers=headers, extensions=extensions) as r:
                 if r.status_code in (301, 302, 303, 307, 308) and "location" in r.headers:
                     url = urljoin(url, r.headers["location"])
                     continue
