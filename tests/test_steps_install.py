@@ -24,6 +24,12 @@ def test_motia_and_every_plugin_pinned_exactly():
     ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/server.mjs", "main.__motiaWrapped"),
     ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/socket-server.mjs", "snapshotTimestamp"),
     ("motia+0.17.6-beta.187.patch", "node_modules/motia/dist/install.mjs", "MOTIA_INSTALL_LAMBDA"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/python/motia_ipc_communication.py",
+     "buffer BYTES"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/call-step-file.mjs",
+     "MOTIA_STEP_TIMEOUT_S"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/server.mjs", "error?.stepTimeout"),
+    ("motia+0.17.6-beta.187.patch", "node_modules/motia/dist/redis/connection.mjs", "reconnecting"),
 ])
 def test_patches_exist_and_are_applied(patch, target, marker):
     assert marker in (ROOT / "patches" / patch).read_text()
