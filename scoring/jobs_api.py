@@ -181,11 +181,31 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+STATE_CONNECTION_ERRORS = ("Socket closed", "SocketClosedUnexpectedly", "ClientClosed", "ClientOffline",
+                           "ECONNRESET", "ECONNREFUSED", "Connection is closed")
+
+
+async def state_or_503(work: Callable[[], Awaitable[dict]]) -> dict:
+    """`work()`'s reply, or a 503 with Retry-After when a state call was cut by a Redis connection reset
+    (commands in flight fail; the app reconnects and the client's retry succeeds)."""
+    try:
+        return await work()
+    except Exception as exc:
+        if not any(s in str(exc) for s in STATE_CONNECTION_ERRORS):
+            raise
+        return reply(503, {"errors": [{"field": "state", "message": "the state store connection was reset; retry"}]},
+                     {"Retry-After": "1"})
+
+
 async def idempotent(ctx, req: dict, scope: str, accept: Callable[[], Awaitable[dict]]) -> dict:
     """Run `accept` once per `Idempotency-Key` header (per endpoint `scope`): a repeat with the same body
     gets the first reply again (header `Idempotent-Replayed: true`) and creates nothing; the same key with
     another body is a 422. Only accepted requests (2xx) are remembered, for IDEMPOTENCY_TTL_S.
     Without the header, `accept` runs as usual."""
+    return await state_or_503(lambda: _idempotent(ctx, req, scope, accept))
+
+
+async def _idempotent(ctx, req: dict, scope: str, accept: Callable[[], Awaitable[dict]]) -> dict:
     key = (req.get("headers") or {}).get("idempotency-key")
     if key is None:
         return await accept()

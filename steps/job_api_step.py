@@ -1,6 +1,6 @@
 """GET /job/{job_id}: queued | running | completed | failed, partials as they arrive, result, timings, error."""
 from scoring import jobs
-from scoring.jobs_api import lookup
+from scoring.jobs_api import lookup, state_or_503
 
 config = {
     "type": "api",
@@ -14,6 +14,10 @@ config = {
 
 
 async def handler(req, context):
+    return await state_or_503(lambda: get_job(req, context))
+
+
+async def get_job(req, context):
     job, missing = await lookup(context, req, "job_id", jobs.JOBS)
     if missing:
         return missing

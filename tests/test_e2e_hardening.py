@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 ORIGIN = "https://app.example.org"
 MAX_QUEUE_DEPTH = 30
+STEP_TIMEOUT_S = 20
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Prod:
     log: Path
     redis_port: int
     redis_dir: Path
+    engine_url: str
 
     def redis(self, *args: str, check: bool = True) -> str:
         out = subprocess.run(["redis-cli", "-p", str(self.redis_port), *args], capture_output=True, text=True, timeout=20)
@@ -63,15 +65,20 @@ class Prod:
         return int(out[0])
 
 
-def leaked_step_processes() -> list[str]:
-    """This checkout's step processes that outlived their app (orphans) or any deadline (> 120 s)."""
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,etimes=,args="], capture_output=True, text=True).stdout
-    leaked = []
+def step_processes(step_file: str = "") -> list[tuple[int, int, str]]:
+    """(ppid, seconds running, command) of this checkout's step processes (of one step file if named)."""
+    out = subprocess.run(["ps", "-eo", "ppid=,etimes=,args="], capture_output=True, text=True).stdout
+    procs = []
     for line in out.splitlines():
-        pid, ppid, etimes, args = line.split(None, 3)
-        if "python-runner.py" in args and str(ROOT / "steps") in args and (ppid == "1" or int(etimes) > 120):
-            leaked.append(line[:200])
-    return leaked
+        ppid, etimes, args = line.split(None, 2)
+        if "python-runner.py" in args and str(ROOT / "steps" / step_file) in args:
+            procs.append((int(ppid), int(etimes), args[:200]))
+    return procs
+
+
+def leaked_step_processes() -> list[tuple[int, int, str]]:
+    """Step processes that outlived their app (orphans) or any step deadline (> 120 s)."""
+    return [p for p in step_processes() if p[0] == 1 or p[1] > 120]
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +92,11 @@ def prod(tmp_path_factory):
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "APP_ENV": "production", "CORS_ORIGINS": ORIGIN,
            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "0", "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
            "ENGINE_WAIT_S": "2", "AI_MODE": "off", "JOB_DEADLINE_S": "20", "MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
-           "MOTIA_STEP_TIMEOUT_S": "30", "AUDIO_DIR": str(d / "audio")}
+           "MOTIA_STEP_TIMEOUT_S": str(STEP_TIMEOUT_S), "SCORE_SYNC_TIMEOUT_S": "90", "AUDIO_DIR": str(d / "audio")}
     for k in ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD"):
         env.pop(k, None)
-    app = Prod(f"http://127.0.0.1:{port}", None, d / "start.log", free_port(), redis_dir)  # type: ignore[arg-type]
+    app = Prod(f"http://127.0.0.1:{port}", None, d / "start.log", free_port(), redis_dir,  # type: ignore[arg-type]
+               f"http://127.0.0.1:{engine_port}")
     env["REDIS_PORT"] = str(app.redis_port)
     app.start_redis()
     with open(app.log, "w") as fh:
@@ -128,7 +136,12 @@ def wait_all(c: httpx.Client, job_ids: list[str], timeout: float = 150) -> dict[
 
 
 def submit(c: httpx.Client, body: dict) -> str:
-    r = c.post("/score_async", json=body)
+    """POST /score_async as a careful client does: a 503 is retried after its Retry-After."""
+    for _ in range(10):
+        r = c.post("/score_async", json=body)
+        if r.status_code != 503:
+            break
+        time.sleep(float(r.headers.get("retry-after", 1)))
     assert r.status_code == 202, r.text
     return r.json()["job_id"]
 
@@ -273,6 +286,28 @@ def test_queue_deeper_than_the_limit_is_503_with_retry_after(prod):
         r = c.post("/batch_score", json={"submissions": [MCQ] * (MAX_QUEUE_DEPTH + 1)})
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     assert r.json()["errors"][0]["field"] == "queue"
+
+
+# ---------------------------------------------------------------- deadlines
+
+def test_a_stuck_step_call_is_killed_answered_and_counted(prod):
+    """The engine frozen (SIGSTOP) under a synchronous /score: the API step is killed at its deadline, the
+    client gets a 504 naming it, /metrics counts it, and no process is left waiting."""
+    engine_pid = httpx.get(prod.engine_url + "/health", timeout=10).json()["pid"]
+    os.kill(engine_pid, signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        with client(prod) as c:
+            r = c.post("/score", json=WFD, timeout=STEP_TIMEOUT_S + 40)
+        took = time.time() - t0
+    finally:
+        os.kill(engine_pid, signal.SIGCONT)
+    assert r.status_code == 504 and r.json()["errors"][0]["field"] == "request", r.text
+    assert STEP_TIMEOUT_S - 1 < took < STEP_TIMEOUT_S + 15
+    with client(prod) as c:
+        metrics = c.get("/metrics").text
+    assert 'pte_step_timeouts_total{step="ScoreSync"}' in metrics
+    assert not step_processes("score_api_step.py")  # the stuck call's process was killed
 
 
 # ---------------------------------------------------------------- Redis and the app failing

@@ -166,6 +166,18 @@ def test_queue_full_past_max_queue_depth(ctx, depth, adding, limit, full):
         assert r["status"] == 503 and int(r["headers"]["Retry-After"]) > 0 and r["body"]["errors"][0]["field"] == "queue"
 
 
+def test_a_state_call_cut_by_a_redis_reset_is_503_other_errors_raise():
+    async def reset():
+        raise Exception("SocketClosedUnexpectedlyError: Socket closed unexpectedly")
+
+    async def bug():
+        raise KeyError("job_id")
+    r = run(jobs_api.state_or_503(reset))
+    assert r["status"] == 503 and r["headers"]["Retry-After"] and r["body"]["errors"][0]["field"] == "state"
+    with pytest.raises(KeyError):
+        run(jobs_api.state_or_503(bug))
+
+
 def test_metrics_count_step_timeouts():
     totals = jobs.fold(jobs.empty_totals(), [{"kind": "step_timeout", "step": "JobSweeper"}] * 2)
     assert totals["counters"]['pte_step_timeouts_total{step="JobSweeper"}'] == 2
