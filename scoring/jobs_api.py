@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable, Optional
 from scoring import engine_client, jobs
 
 QUEUE_RETRY_AFTER_S = 5
-IDEMPOTENCY_TTL_S = 86_400  # a repeated Idempotency-Key is recognised for a day
+IDEMPOTENCY_TTL_S = 86400  # a repeated Idempotency-Key is recognised for a day
 
 
 def reply(status: int, body: Any, headers: Optional[dict] = None) -> dict:

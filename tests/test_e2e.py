@@ -145,6 +145,16 @@ def test_emit_is_closed(motia_app):
     assert r.status_code == 404
 
 
+def test_admin_routes_answer_loopback_clients_in_dev(motia_app):
+    """Dev keeps the Workbench's admin API for the developer's own machine (production: 404, see
+    test_e2e_hardening.py); any browser origin may call the API in dev, without credentials."""
+    with client(motia_app) as c:
+        assert c.get("/__motia/bullmq/queues").status_code == 200
+        r = c.get("/health", headers={"Origin": "http://localhost:5173"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in r.headers
+
+
 def test_batch_reports_bad_items_by_index_and_scores_the_rest(motia_app):
     bad = {"item_type": "write_from_dictation", "response": {"text": "x"}}
     with client(motia_app) as c:

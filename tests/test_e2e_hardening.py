@@ -239,6 +239,20 @@ def test_a_body_cut_off_mid_request_leaves_the_service_answering(prod):
         assert c.get("/health").status_code == 200
 
 
+def test_an_upload_cut_off_midway_is_dropped_quietly(prod):
+    """A client that goes away mid-upload: the proxy drops the engine request and the engine logs no 500."""
+    host, port = prod.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST /audio HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 500000\r\n\r\n"
+                  + b"RIFF" + b"\0" * 20_000)
+        time.sleep(0.5)
+    time.sleep(1.5)
+    log = prod.log.read_text()
+    assert "unhandled error on /audio" not in log and "ClientDisconnect" not in log
+    with client(prod) as c:
+        assert c.get("/health").status_code == 200
+
+
 # ---------------------------------------------------------------- accept = validate as /score does
 
 @pytest.mark.parametrize("body,field", [
