@@ -8,6 +8,7 @@ import bullmqPlugin from '@motiadev/plugin-bullmq/plugin'
 import { FanoutStreamAdapterManager } from './config/stream-fanout'
 import { startEngine } from './config/engine-supervisor'
 import { installGuards } from './config/http-guards'
+import { installPractice } from './config/practice'
 
 // REDIS_HOST set: shared Redis for state, streams (with cross-instance fan-out), cron locks and BullMQ,
 // so several `motia start` instances can run side by side. Unset: Motia's in-process Redis (dev).
@@ -33,6 +34,7 @@ export default defineConfig({
   plugins: [observabilityPlugin, statesPlugin, endpointPlugin, logsPlugin, bullmqPlugin],
   app: (app) => {
     installGuards(app) // closes POST /emit, body size limits (413), POST /audio proxy to the engine
+    installPractice(app) // GET /practice: the practice page (practice/, examples/batch.jsonl)
     startEngine() // the warm engine starts and stops with the app, restarted if it dies
   },
 })
