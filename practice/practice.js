@@ -40,8 +40,8 @@ const WORD_RE = /(?:[A-Za-z]\.){2,}|\d+(?:[.,:]\d+)*%?|[\p{L}\p{N}]+(?:['’-][\
 
 let catalogue = null
 const samples = {}
-const session = { type: null, audio: null, audioName: '', recorder: null, recordStarted: 0, timer: null,
-  sample: null, jobIds: [], jobTypes: [], busy: false }
+const session = { type: null, audio: null, recorder: null, recordStarted: 0, timer: null,
+  sample: null, jobIds: [], busy: false }
 
 // ------------------------------------------------------------------ small helpers
 
@@ -189,7 +189,7 @@ function chart(c) {
 }
 
 function objectiveControls(code, it) {
-  if (it.passage_parts) return blanks(code, it)
+  if (it.passage_parts) return blanks(it)
   if (code === 'reorder_paragraphs') return reorder(it)
   if (code === 'highlight_incorrect_words') return highlightWords(it)
   const multiple = Array.isArray(it.answer_key)
@@ -203,7 +203,7 @@ function objectiveControls(code, it) {
   return fs
 }
 
-function blanks(code, it) {
+function blanks(it) {
   const p = el('p', { class: 'blanks passage' })
   const perBlank = Array.isArray(it.options) && it.options.every(Array.isArray)
   const bank = Array.isArray(it.options) && !perBlank ? it.options : null
@@ -444,7 +444,6 @@ async function scoreNow() {
     if (job.status === 'failed') return say(`Scoring failed: ${job.error || 'the engine gave no reason'}. Your answer is kept: try again.`, 'error')
     showResult(job.result, submission)
     session.jobIds.push(body.job_id)
-    session.jobTypes.push(session.type)
     $('scored-count').textContent = String(session.jobIds.length)
     $('make-report').disabled = false
     say(`Scored in ${((job.timings_ms || {}).total / 1000 || 0).toFixed(1)} s.`)
@@ -457,7 +456,7 @@ async function scoreNow() {
 }
 
 const STATUS_WORDS = { queued: 'Queued', running: 'Scoring', completed: 'Done', failed: 'Failed' }
-const SOURCE_WORDS = { nlp: 'text and answers', transcribe: 'recording', ai: 'AI rater' }
+const SOURCE_WORDS = { nlp: 'text and answers', speech: 'recording (transcribing, aligning)', ai: 'AI rater' }
 
 function progress(job) {
   const parts = Object.entries(job.partials || {}).map(([src, p]) =>
@@ -600,13 +599,14 @@ function drawEvidence(res, submission) {
   const notes = findingsOf(res).filter((f) => f.message)
   if (notes.length) {
     legend.append(el('ul', { class: 'findings' }, notes.slice(0, 30).map((f) =>
-      el('li', { text: f.message + (f.suggestions && f.suggestions.length ? ` → ${f.suggestions.slice(0, 3).join(', ')}` : '') }))))
+      el('li', { text: f.message + (f.suggestions && f.suggestions.length && !f.message.includes(`'${f.suggestions[0]}'`)
+        ? ` → ${f.suggestions.slice(0, 3).join(', ')}` : '') }))))
   }
   for (const w of res.warnings || []) legend.append(el('p', { text: `Note: ${typeof w === 'string' ? w : w.message || JSON.stringify(w)}` }))
 }
 
 function key(cls, text, tag = 'span') {
-  return el('span', {}, el(tag, { class: cls, text: 'word' }), ` ${text}. `)
+  return el('span', {}, el(tag, { class: tag === 'span' ? `w ${cls}` : cls, text: 'word' }), ` ${text}. `)
 }
 
 function dictationWord(a) {
@@ -632,17 +632,18 @@ function markText(box, text, findings) {
 function spokenWords(box, res, response) {
   const pron = res.traits.pronunciation || {}
   const flu = res.traits.oral_fluency || {}
+  const heard = Object.values(res.traits).map((t) => (t.evidence || {}).transcript).find((t) => t)
   const unclear = new Set(((pron.evidence || {}).findings || []).map((f) => `${f.text}@${f.time}`))
   let words = ((pron.evidence || {}).words || []).map((w) => ({ ...w, clear: !unclear.has(`${w.word}@${w.start}`) }))
   if (!words.length) words = (response.words || []).map((w) => ({ ...w, clear: null }))
   const events = ((flu.evidence || {}).findings || []).filter((f) => typeof f.time === 'number')
   const items = [...words.map((w) => ({ t: w.start, w })), ...events.map((f) => ({ t: f.time, f }))].sort((a, b) => a.t - b.t)
   if (!items.length) { // no timings: the transcript as recognised (or as given)
-    const said = Object.values(res.traits).map((t) => (t.evidence || {}).transcript).find((t) => t)
-    box.append(el('span', { text: said || response.text || 'No words were recognised in the recording.' }))
+    box.append(el('span', { text: heard || response.text || 'No words were recognised in the recording.' }))
     return
   }
   if (pron.scored === false) box.append(el('p', { class: 'hint', text: `Pronunciation not scored: ${pron.reason}` }))
+  if (heard) box.append(el('p', { class: 'hint', text: `Recognised: "${heard}"` }))
   for (const it of items) {
     if (it.w) {
       const cls = it.w.clear === null ? '' : it.w.clear ? 'clear' : 'unclear'
@@ -674,7 +675,10 @@ function objectiveRows(box, res) {
   const evc = (res.traits.content || {}).evidence || {}
   const rows = evc.options || evc.blanks || evc.pairs || []
   const ul = el('ul', { class: 'findings' })
-  for (const row of rows) ul.append(el('li', { class: rowClass(row), text: describeRow(row) }))
+  for (const row of rows) {
+    const cls = rowClass(row)
+    ul.append(el('li', { class: cls, text: `${cls === 'ok' ? '✓' : cls ? '✗' : '·'} ${describeRow(row)}` }))
+  }
   box.append(rows.length ? ul : el('span', { text: (res.traits.content || {}).feedback || '' }))
 }
 
@@ -710,13 +714,15 @@ async function makeReport() {
   if (r.status !== 201) return say(`The report could not be made: ${errorWords(r.status, body)}`, 'error')
   const id = encodeURIComponent(body.assessment_id)
   const est = body.estimate
+  const img = el('img', { src: `/assessments/${id}/report.svg`, alt: `Score report: overall ${est.overall.gse}; ` +
+    Object.entries(est.skills).map(([s, v]) => `${s} ${v.gse ?? 'not assessed'}`).join(', ') + ' (estimates)' })
+  img.addEventListener('load', () => say('The score report is ready below.'))
+  img.addEventListener('error', () => say('The report picture could not be loaded: open the SVG or PNG link below.', 'error'))
   box.replaceChildren(
     el('p', { text: `Overall ${est.overall.gse ?? '–'} (${est.overall.cefr ?? 'not assessed'}), an estimate from ${est.items} item${est.items === 1 ? '' : 's'}.` }),
-    el('img', { src: `/assessments/${id}/report.svg`, alt: `Score report: overall ${est.overall.gse}; ` +
-      Object.entries(est.skills).map(([s, v]) => `${s} ${v.gse ?? 'not assessed'}`).join(', ') + ' (estimates)' }),
+    img,
     el('p', {}, el('a', { href: `/assessments/${id}/report.svg`, id: 'report-svg' }, 'Report as SVG'), ' · ',
       el('a', { href: `/assessments/${id}/report.png`, id: 'report-png', download: `pte-report-${body.assessment_id}.png` }, 'Report as PNG')))
-  say('The score report is ready below.')
 }
 
 start()

@@ -184,6 +184,9 @@ def test_each_item_type_answered_scored_and_explained(visit, motia_app, item_typ
         expect(page.locator(selector).filter(has_text=text).first).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Scored in")
     assert not page.locator("body").inner_text().count("Traceback")
+    assert any(u.startswith("ws://") for u in visit.urls)  # progress came over the stream's WebSocket
+    if CATALOGUE["items"][item_type]["mode"] == "objective":  # fast jobs: the stream alone, no GET /job polling
+        assert not any("/job/" in u for u in visit.urls), visit.urls
     visit.shot(item_type)
 
 
@@ -222,8 +225,8 @@ def test_score_report_from_scored_items(visit, motia_app):
         score_and_wait(page)
     expect(page.locator("#scored-count")).to_have_text("3")
     page.get_by_role("button", name="Make a score report").click()
+    expect(page.get_by_role("status")).to_have_text("The score report is ready below.", timeout=30_000)
     img = page.locator("#report img")
-    expect(img).to_be_visible(timeout=30_000)
     assert img.evaluate("e => e.complete && e.naturalWidth") > 300
     expect(img).to_have_attribute("alt", re.compile(r"overall \d+"))
     png = httpx.get(motia_app.url + page.locator("#report-png").get_attribute("href"), timeout=30)
