@@ -18,7 +18,7 @@ ROW_H = 100
 TOP = 96
 SCALE_X0, SCALE_X1 = 200, 730  # x of GSE 10 and GSE 90
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
-BAND_FILLS = ("#eef2f7", "#d5dfeb")  # alternating CEFR band shades (the text on them stays >= 7:1)
+BAND_FILLS = ("#eef2f7", "#d5dfeb")  # alternating CEFR band shades (the grey labels on them: >= 6.5:1 contrast)
 INK, MUTED, ACCENT = "#1a1a1a", "#4a4a4a", "#0b5394"
 ROWS = ("overall", *CATALOGUE.skills)
 
@@ -43,7 +43,8 @@ def _fed_by(estimate: dict[str, Any]) -> str:
     weights = estimate.get("item_types") or {}
     if not weights:
         return "no assessed item feeds this score"
-    parts = [f"{CATALOGUE.item(t).abbr} {w:.1%}" if w < 0.01 else f"{CATALOGUE.item(t).abbr} {w:.0%}" for t, w in sorted(weights.items(), key=lambda kv: -kv[1])]
+    parts = [f"{CATALOGUE.item(t).abbr} {w:.1%}" if w < 0.01 else f"{CATALOGUE.item(t).abbr} {w:.0%}"
+             for t, w in sorted(weights.items(), key=lambda kv: -kv[1])]
     coverage = estimate.get("coverage") or 0
     n = estimate.get("items", 0)
     return f"{n} item{'s' * (n != 1)}: " + ", ".join(parts) + f" ({coverage:.0%} of its published weight)"
@@ -95,7 +96,7 @@ def report_svg(record: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def report_png(record: dict[str, Any], scale: float = 1.0) -> bytes:
+def report_png(record: dict[str, Any]) -> bytes:
     import cairosvg  # only the PNG route pays for it
 
-    return cairosvg.svg2png(bytestring=report_svg(record).encode("utf-8"), scale=scale)
+    return cairosvg.svg2png(bytestring=report_svg(record).encode("utf-8"))

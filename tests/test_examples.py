@@ -11,7 +11,7 @@ from scoring.engine import Engine
 SAMPLES = [json.loads(line) for line in
            (Path(__file__).resolve().parents[1] / "examples" / "batch.jsonl").read_text().splitlines() if line.strip()]
 HAND_COMPUTED = {  # objective rules, worked by hand
-    "write_from_dictation": 6,  # 'their' and 'assignments' missing of 8
+    "write_from_dictation": 6,  # of 8: 'their' missing, 'assignments' misspelled
     "reading_writing_fill_blanks": 2,  # 'risen' for 'fallen'
     "reading_fill_blanks": 2,  # 'although' for 'yet'
     "listening_fill_blanks": 2,  # 'presure' misspelled

@@ -151,7 +151,8 @@ def score_and_wait(page, timeout: float = 60_000):
 
 
 EVIDENCE = {  # what each sample's marked answer must show (the samples carry these mistakes on purpose)
-    "write_from_dictation": [(".evidence .missing", "their"), (".evidence .extra", "essays"), (".evidence .ok", "students")],
+    "write_from_dictation": [(".evidence .missing", "their"), (".evidence .misspelled", "assignmants → assignments"),
+                             (".evidence .extra", "there"), (".evidence .ok", "students")],
     "write_essay": [("mark.err", "expects"), (".sugg", "expect")],
     "summarize_spoken_text": [("mark.err", "there"), (".sugg", "their")],
     "listening_fill_blanks": [(".evidence li.misspelled", "presure")],
