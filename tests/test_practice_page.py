@@ -1,7 +1,7 @@
 """The practice page (/practice) in Debian's Chromium (Playwright's Python library pointed at /usr/bin/chromium;
 no browser is downloaded), against the real `motia dev` app and engine: every item type chosen, answered with
 the page's own controls, scored, and its result and evidence shown; a recording from a fake microphone (a
-flite-synthesised WAV); the score report; bad input; and no request to any other host. Screenshots go to
+espeak-ng-synthesised WAV); the score report; bad input; and no request to any other host. Screenshots go to
 bench/out/practice/ (gitignored)."""
 from __future__ import annotations
 
@@ -37,12 +37,12 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory) -> Path:
-    """The repeat-sentence item spoken by flite, with silence around it (Chromium loops the fake capture file)."""
-    if not (shutil.which("flite") and shutil.which("sox")):
-        pytest.skip("needs flite and sox (scripts/apt-packages.txt)")
+    """The repeat-sentence item spoken by espeak-ng, with silence around it (Chromium loops the fake capture file)."""
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("needs espeak-ng and sox (scripts/apt-packages.txt)")
     d = tmp_path_factory.mktemp("voice")
     raw, wav = d / "raw.wav", d / "rs.wav"
-    subprocess.run(["flite", "-voice", "slt", "-t", RS_TEXT, "-o", str(raw)], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", "-w", str(raw), RS_TEXT], check=True, capture_output=True)
     subprocess.run(["sox", str(raw), "-r", "48000", str(wav), "pad", "0.4", "2.0"], check=True, capture_output=True)
     return wav
 
@@ -205,7 +205,7 @@ def test_recording_from_the_microphone_is_scored_with_pronunciation(visit):
     page = visit.open("repeat_sentence")
     page.get_by_role("button", name="Record", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Recording")
-    page.wait_for_timeout(5200)  # the sentence (about 4.3 s) after 0.4 s of silence
+    page.wait_for_timeout(4800)  # the sentence (about 3.7 s) after 0.4 s of silence
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator("#audio-state")).to_contain_text("Recording ready", timeout=30_000)
     score_and_wait(page, timeout=90_000)
