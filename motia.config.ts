@@ -11,6 +11,7 @@ import { installGuards } from './config/http-guards'
 import { isProduction } from './config/app-env'
 import { recordStepTimeouts } from './config/step-timeouts'
 import { surviveRedisOutages } from './config/redis-outages'
+import { installPractice } from './config/practice'
 
 // Production (APP_ENV=production or `make start`): no Workbench, whatever command started the app.
 if (isProduction()) process.env.MOTIA_DOCKER_DISABLE_WORKBENCH = 'true'
@@ -39,6 +40,7 @@ export default defineConfig({
   plugins: [observabilityPlugin, statesPlugin, endpointPlugin, logsPlugin, bullmqPlugin],
   app: (app) => {
     installGuards(app) // CORS allow-list, admin routes closed, POST /emit closed, checked JSON bodies, POST /audio proxy
+    installPractice(app) // GET /practice: the practice page (practice/, examples/batch.jsonl)
     recordStepTimeouts() // a step call killed at its deadline is counted in /metrics
     surviveRedisOutages() // a command lost in a Redis connection reset does not end the app
     startEngine() // the warm engine starts and stops with the app, restarted if it dies
