@@ -258,7 +258,8 @@ def test_huge_paste_is_refused_and_kept(visit):
 
 
 def test_answer_over_the_body_limit_gets_the_servers_words(visit):
-    """19,998 characters of three-byte text pass the page's character check, not the server's 60,000 bytes."""
+    """19,998 characters of three-byte text pass the page's character check, not the server's body limit
+    (MAX_BODY_BYTES, 60,000 bytes in the tests' app)."""
     page = visit.open("write_essay")
     text = "—€" * 9_999
     page.get_by_label("Answer", exact=True).fill(text)
