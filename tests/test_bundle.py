@@ -132,7 +132,9 @@ def test_each_handler_imports_from_its_bundle_alone(bundle):
 def test_score_async_runs_from_its_bundle(bundle):
     """No engine answers, so the step validates locally: the bundle's pydantic, models and catalogue.json."""
     here = bundle["dir"] / "score_async_api_step"
-    good = probe(here, "steps/score_async_api_step.py", {"body": json.loads((ROOT / "examples/dictation.json").read_text())})
+    samples = [json.loads(line) for line in (ROOT / "examples/batch.jsonl").read_text().splitlines() if line.strip()]
+    dictation = next(s for s in samples if s["item_type"] == "write_from_dictation")
+    good = probe(here, "steps/score_async_api_step.py", {"body": dictation})
     assert good["reply"]["status"] == 202 and good["reply"]["body"]["job_id"].startswith("job_")
     assert good["emitted"] == ["submission.received"] and good["outside"] == []
     bad = probe(here, "steps/score_async_api_step.py",
