@@ -1,6 +1,6 @@
 """Pipeline benchmark: latency and throughput of text submissions through the real Motia app.
 
-    python_modules/bin/python bench/pipeline.py                 # starts its own `motia dev` + engine
+    python_modules/bin/python bench/pipeline.py                 # starts its own app (`motia start`) + engine
     python_modules/bin/python bench/pipeline.py --url http://127.0.0.1:3000 --ws ws://127.0.0.1:3000
     python_modules/bin/python bench/pipeline.py --item write_essay --clients 8 --total 48 --poll 0.2
     python_modules/bin/python bench/pipeline.py --workers off   # the stock runner: a new process per step call
@@ -267,8 +267,10 @@ def start_app(args):
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDISMS_SYSTEM_BINARY": shutil.which("redis-server") or "",
            "ENGINE_PORT": str(engine_port), "AI_MODE": args.ai_mode, "MOTIA_PYTHON_WORKERS": args.workers,
            "MAX_QUEUE_DEPTH": "0"}
+    if args.mode == "start":  # as `make start` runs it: production mode (no Workbench, so no traces)
+        env["APP_ENV"] = "production"
     log = open(d / "dev.log", "w")
-    proc = subprocess.Popen([str(ROOT / "node_modules/.bin/motia"), "dev", "-p", str(port), "--motia-dir", str(d)],
+    proc = subprocess.Popen([str(ROOT / "node_modules/.bin/motia"), args.mode, "-p", str(port), "--motia-dir", str(d)],
                             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -297,6 +299,8 @@ def main():
     ap.add_argument("--ai-mode", default="off", help="AI_MODE for a self-started app (default off: no cloud)")
     ap.add_argument("--poll", type=float, help="clients poll GET /job/{id} every POLL seconds instead of the stream")
     ap.add_argument("--workers", default="8", help="MOTIA_PYTHON_WORKERS for a self-started app ('off': stock runner)")
+    ap.add_argument("--mode", default="start", choices=("start", "dev"),
+                    help="start: production as `make start` runs it (default); dev: `motia dev` with the Workbench")
     ap.add_argument("--engine-url", help="the engine of an app given by --url (for the engine's own throughput)")
     args = ap.parse_args()
     proc = None
@@ -317,6 +321,7 @@ def main():
             engine_tp = {"per_s": round(len(e_done) / e_wall, 2), "latency_p50_s": round(pct(e_done, 0.5), 3)}
         report = {
             "item": args.item, "cpu_cores": os.cpu_count(), "load_avg_1m_before": round(os.getloadavg()[0], 2),
+            "app": f"motia {args.mode}" if proc else args.url,
             "step_runner": "stock (a process per call)" if args.workers.lower() in ("off", "false", "0")
                            else f"warm workers ({args.workers})",
             "clients_wait_by": f"polling GET /job every {args.poll} s" if args.poll else "stream (WebSocket)",

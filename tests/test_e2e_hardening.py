@@ -177,6 +177,14 @@ def test_admin_routes_are_404_in_production(prod, method, path):
     assert r.status_code == 404, (path, r.status_code, r.text[:200])
 
 
+def test_no_workbench_traces_are_written_in_production(prod):
+    """Traces feed the Workbench, which production does not run: none is written to Redis."""
+    with client(prod) as c:
+        submit(c, MCQ)
+    keys = prod.redis("--scan", "--pattern", "*trace*")
+    assert not keys, keys
+
+
 def test_cors_follows_the_allow_list(prod):
     with client(prod) as c:
         allowed = c.get("/health", headers={"Origin": ORIGIN})
