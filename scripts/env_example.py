@@ -20,6 +20,11 @@ FOOTER = """
 # APP_ENV=production             # no Workbench, admin routes (/__motia/*) 404, CORS closed unless CORS_ORIGINS; `make start` sets it
 # CORS_ORIGINS=https://app.example.com,https://tutor.example.com   # browser origins allowed; "*" any; default: "*" in dev, none in production
 # MOTIA_STEP_TIMEOUT_S=60        # hard deadline of a step call without its own timeout (API, cron): killed, 504 / retried
+# MOTIA_PYTHON_WORKERS=8         # warm Python step workers at most; "off": the stock runner (a new process per call, 60 KB bodies)
+# MOTIA_PYTHON_WORKER_MAX_CALLS=1000   # a worker is replaced after this many calls
+# MOTIA_PYTHON_WORKER_MAX_MB=400 # ... or once it uses more memory than this
+# MOTIA_PYTHON_WORKER_IDLE_S=300 # idle workers end after this long, down to 2
+# MOTIA_TRACING=on               # Workbench traces; default on in dev, off in production (no Workbench to read them)
 # EVENT_CONCURRENCY=2            # BullMQ default worker concurrency with a shared Redis (REDIS_HOST)
 # MOTIA_DOCKER_DISABLE_WORKBENCH=true   # no Workbench (APP_ENV=production sets it)
 # REDISMS_SYSTEM_BINARY=/usr/bin/redis-server   # dev: in-process Redis runs this binary; `make dev` sets it
