@@ -1,6 +1,7 @@
 """POST /batch_score {"submissions": [...]}: 202 with one job id per accepted submission; a bad
 submission is reported by its index and does not sink the others. At most BATCH_MAX_ITEMS
-submissions and 60 KB per request (Motia hands the body to this step on the command line)."""
+submissions and MAX_BODY_BYTES per request (60 KB with the stock step runner, which hands the body to this
+step on the command line)."""
 from scoring import jobs
 from scoring.jobs_api import QueueFull, accept_many, field_errors, idempotent, reply, submission_list
 from scoring.settings import get_settings
