@@ -88,12 +88,16 @@ def vary(body: dict) -> dict:
 WORDS = ("indeed", "clearly", "today", "however", "overall", "also", "often", "still", "perhaps", "again", "so", "yet")
 
 
-async def one(client: httpx.AsyncClient, ws_url: str, body: dict, timeout: float = 120) -> tuple[float, str]:
-    body = vary(body)
+async def submit(client: httpx.AsyncClient, body: dict) -> tuple[float, str]:
+    """(the time it was sent, its job id) for a distinct copy of `body` sent to POST /score_async."""
     t0 = time.perf_counter()
-    r = await client.post("/score_async", json=body)
+    r = await client.post("/score_async", json=vary(body))
     r.raise_for_status()
-    job_id = r.json()["job_id"]
+    return t0, r.json()["job_id"]
+
+
+async def one(client: httpx.AsyncClient, ws_url: str, body: dict, timeout: float = 120) -> tuple[float, str]:
+    t0, job_id = await submit(client, body)
     async with websockets.connect(ws_url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "join", "data": {"streamName": "scoreJob", "groupId": job_id, "id": job_id,
                                                            "subscriptionId": str(uuid.uuid4())}}))
@@ -109,11 +113,7 @@ async def one(client: httpx.AsyncClient, ws_url: str, body: dict, timeout: float
 
 async def one_polled(client: httpx.AsyncClient, body: dict, every_s: float, timeout: float = 180) -> tuple[float, str]:
     """POST /score_async, then GET /job/{id} every `every_s` until completed (a frontend without WebSockets)."""
-    body = vary(body)
-    t0 = time.perf_counter()
-    r = await client.post("/score_async", json=body)
-    r.raise_for_status()
-    job_id = r.json()["job_id"]
+    t0, job_id = await submit(client, body)
     while time.perf_counter() - t0 < timeout:
         await asyncio.sleep(every_s)
         job = (await client.get(f"/job/{job_id}")).json()
