@@ -49,7 +49,8 @@ PARAMS = {
     "offtopic_topic_overlap": 0.20,  # ... and fewer than this share of the prompt's topic words: off-topic, Content 0
     "offtopic_specificity_essay": 0.0,  # essays: also off-topic with few topic words when no closer to the prompt than to other prompts ...
     "offtopic_own_specificity_essay": -0.03,  # ... or, whatever the topic words, when the essay with the prompt's words masked is not (computed below specificity 0.2; docs/gaming.md)
-    "offtopic_prompt_words": 12,  # ... judged only for prompts of this many words (a title is too little to compare with)
+    "offtopic_prompt_words": 12,  # ... judged only for prompts of this many words (a title is too little to compare with) ...
+    "offtopic_prompt_topic_words": 4,  # ... and this many topic words (an instruction without a topic cannot be missed)
     "template_ratio": 0.35,  # share of words inside template phrases ...
     "template_topic_overlap": 0.25,  # ... with less than this share of the prompt's key words: template, Content 0
     "copy_cap2_ratio": 0.5,  # summaries: this share copied verbatim (6+ word runs) caps Content at 2

@@ -143,6 +143,7 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
             own_vec = embedder.embed([masked], ESSAY_EMBED_TOKENS)[0]
             f["own_specificity"] = advisories.prompt_specificity(own_vec, ref_vec, bg, ap["background_near"])
         f["prompt_words"] = float(count_words(prompt))
+        f["prompt_topic_words"] = float(len(content.topic_words(prompt, _stopwords(parser))))
     ideas = content.key_ideas(source, key_points, embedder.embed)
     if ideas is not None:
         sims, covered = content.coverage(ideas, sent_vecs, resp_vec, cover_threshold)

@@ -208,8 +208,9 @@ def content_gate(f: Mapping[str, float], p: Mapping[str, Any], summary: bool) ->
         return (f"memorised template: {f['template_ratio']:.0%} of the words are template phrases and only "
                 f"{f['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
     spec, own = f.get("prompt_specificity"), f.get("own_specificity")
-    if summary or spec is None or f.get("prompt_words", 0) < p["offtopic_prompt_words"]:
-        return None  # a title of a few words is too little to compare an essay with (docs/gaming.md)
+    if (summary or spec is None or f.get("prompt_words", 0) < p["offtopic_prompt_words"]
+            or f.get("prompt_topic_words", 0) < p["offtopic_prompt_topic_words"]):
+        return None  # a title, or an instruction without a topic, is too little to compare an essay with (docs/gaming.md)
     if spec < p["offtopic_specificity_essay"] and f["topic_overlap"] < p["offtopic_topic_overlap"]:
         return (f"off-topic: no closer to this prompt than to other prompts (specificity {spec:+.2f} < "
                 f"{p['offtopic_specificity_essay']}) and only {f['topic_overlap']:.0%} of its topic words are used")
