@@ -198,3 +198,41 @@ def test_template_phrases_are_cut_before_the_language_traits(engine):
     assert adv.evidence["phrases"] and all(re.search(re.escape(p["text"]), text) for p in adv.evidence["phrases"])
     assert r.traits["content"].evidence.get("ungated_score", r.traits["content"].score) <= 1
     assert r.traits["general_linguistic_range"].score <= 3
+
+
+# ------------------------------------------------------------------------------ spoken transcripts
+
+RL_POINTS = ["Bees pollinate most of the flowering crops that people eat.",
+             "Bee populations are declining because of pesticides and habitat loss.",
+             "Without bees food would become scarcer and more expensive."]
+RL_ANSWER = ("The lecture explained that bees pollinate most flowering crops we eat. Their numbers are falling because "
+             "of pesticides and the loss of habitats. Without bees, food would be scarcer and prices would rise.")
+
+
+def retell(engine: Engine, text: str):
+    return engine.score({"item_type": "retell_lecture", "response": {"text": text}, "item": {"key_points": RL_POINTS}})
+
+
+def test_spoken_answer_in_another_language_is_content_zero(engine):
+    fr = ("Le conférencier a expliqué que les abeilles pollinisent la plupart des cultures que nous mangeons. Leur nombre "
+          "diminue à cause des pesticides et de la perte des habitats, et sans elles la nourriture serait plus chère.")
+    r = retell(engine, fr)
+    assert r.traits["content"].score == 0 and r.gated
+    adv = next(a for a in r.advisories if a.kind == "not_english")
+    assert adv.evidence["likely_language"] == "fr" and "content" in adv.lowers
+
+
+def test_spoken_repeats_do_not_count_towards_length(engine):
+    once = retell(engine, "Bees pollinate crops. Pesticides harm bees.")
+    padded = retell(engine, " ".join(["Bees pollinate crops. Pesticides harm bees."] * 8))
+    assert "repetition" in kinds(padded) and not once.advisories
+    assert padded.traits["content"].evidence["words_counted"] <= 2 * once.traits["content"].evidence["words_counted"]
+    assert padded.traits["content"].score <= once.traits["content"].score
+
+
+def test_spoken_template_and_off_topic_answers_are_advisories(engine):
+    tmpl = retell(engine, "The speaker was talking about. The lecturer also talked about. In conclusion, the lecture was very informative.")
+    assert tmpl.traits["content"].score == 0 and "template" in kinds(tmpl)
+    off = retell(engine, "My favourite football team won the championship last weekend in a great match")
+    assert off.traits["content"].score == 0 and "off_topic" in kinds(off)
+    assert not retell(engine, RL_ANSWER).advisories

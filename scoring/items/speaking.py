@@ -295,7 +295,8 @@ def score_open_content(item_type: str, sp: Speech, sub: Submission, resources: R
         adv.append(Advisory(kind="off_topic", message=f"The answer is {gate}.", evidence={"relevance": round(relevance, 3), "key_points": per}))
     elif tshare >= p["template_ratio"] and mean_credit < 0.25:
         gate = f"template language only ({tshare:.0%} of the words are memorised phrases, no key point covered)"
-        adv.append(Advisory(kind="template", message=f"The answer is {gate}.", evidence={
+    if tshare >= p["template_ratio"]:
+        adv.append(Advisory(kind="template", message=f"{tshare:.0%} of the words are memorised template phrases.", evidence={
             "template_share": round(tshare, 3), "phrases": [{"text": sp.text[s_:e_], "start": s_, "end": e_} for s_, e_ in tspans]}))
     if gate:
         for a in adv:
