@@ -134,7 +134,8 @@ def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 def template(text: str, toks: Sequence[Token], spans: Sequence[tuple[int, int]]) -> dict[str, Any]:
     """Template language: the phrases found (content.template_spans) and their share of the words."""
-    inside = sum(1 for t in toks if any(s <= t.start < e for s, e in spans))
+    from scoring.features.content import words_in_spans
+    inside = words_in_spans(list(toks), list(spans))
     return {"template_share": round(inside / max(len(toks), 1), 4), "template_words": inside,
             "phrases": [{"text": text[s:e], "start": s, "end": e} for s, e in spans]}
 
