@@ -11,9 +11,10 @@ scorers, docs/gaming.md):
   embedding far from the prompt or no closer to it than to other prompts (`prompt_specificity`,
   below); evidence: relevance, specificity, the topic words used;
 - `word_salad`: words that do not form sentences: few adjacent pairs of known words are attested
-  English bigrams, or most words are in sentences with no syntactic structure (no finite verb, or
-  adjacent words that rarely occur together); evidence: the attested share, those sentences with
-  their spans and their share of the words;
+  English bigrams (alone, or with word classes in an impossible order: shuffled text), or most words
+  are in sentences with no syntactic structure (no finite verb, or adjacent words that rarely occur
+  together); evidence: the attested and misordered shares, those sentences with their spans and
+  their share of the words;
 - `not_english`: most words belong to another language (wordfreq frequencies); evidence: the share,
   the words with spans, the likely language.
 
@@ -38,6 +39,12 @@ BLOCK_WORDS = 8  # a run of this many words seen earlier in the response is a re
 MIN_SENTENCE_WORDS = 4
 KNOWN_ZIPF = 2.5  # word salad: only pairs of words this common in English are checked against the bigram list  # shorter sentences ("I agree.") may recur in genuine writing
 FINITE_TAGS = frozenset({"VBZ", "VBP", "VBD", "MD"})
+# adjacent word classes (spaCy's coarse POS) that English does not put in this order: a determiner before
+# another determiner, a preposition, a conjunction, a pronoun, an auxiliary or punctuation; a preposition
+# before a conjunction, an auxiliary or punctuation; a conjunction before a conjunction or punctuation
+MISORDERED = {"DET": frozenset({"DET", "ADP", "CCONJ", "SCONJ", "PRON", "AUX", "PART", "PUNCT"}),
+              "ADP": frozenset({"CCONJ", "PUNCT", "AUX"}), "CCONJ": frozenset({"CCONJ", "PUNCT"}),
+              "SCONJ": frozenset({"CCONJ", "PUNCT"})}
 OTHER_LANGUAGES = ("fr", "es", "de", "it", "pt", "nl", "id", "tr", "pl", "sv")
 _NON_LATIN = re.compile(r"[^\W\d_a-zA-Z\u00C0-\u024F]")
 
@@ -87,12 +94,14 @@ def repetition(text: str, sents: Sequence[tuple[int, int]], toks: Sequence[Token
     word for word (case and punctuation aside), and runs of >= BLOCK_WORDS words that occur earlier
     in the response (not overlapping their first occurrence). Returns the repeated share of the
     words, the repeated sentences (index, the index it repeats, span) and the merged spans."""
+    from bisect import bisect_left
     norms = [t.norm for t in toks]
+    starts = [t.start for t in toks]
     covered = [False] * len(toks)
     first: dict[tuple, int] = {}
     repeats = []
     for i, (s, e) in enumerate(sents):
-        idx = [k for k, t in enumerate(toks) if s <= t.start < e]
+        idx = range(bisect_left(starts, s), bisect_left(starts, e))
         key = tuple(norms[k] for k in idx)
         if len(key) < MIN_SENTENCE_WORDS:
             continue
@@ -158,7 +167,7 @@ def prompt_specificity(resp_vec: np.ndarray, prompt_vec: np.ndarray, background:
 def sentence_structure(doc: Any, bigrams: frozenset) -> list[dict[str, Any]]:
     """Per sentence with >= 3 words: words, whether it has a finite verb, the share of adjacent pairs
     of known words (English Zipf >= KNOWN_ZIPF, so that misspellings do not count against a learner)
-    that are attested English bigrams, and the share of function words (spaCy stop words)."""
+    that are attested English bigrams, and the adjacent tokens whose word classes are MISORDERED."""
     from scoring.features.vocabulary import zipf
     out = []
     for i, sent in enumerate(doc.sents):
@@ -168,9 +177,12 @@ def sentence_structure(doc: Any, bigrams: frozenset) -> list[dict[str, Any]]:
         low = [t.lower_ for t in words]
         pairs = [(a, b) for a, b in zip(low, low[1:]) if zipf(a) >= KNOWN_ZIPF and zipf(b) >= KNOWN_ZIPF]
         hits = sum(1 for a, b in pairs if f"{a} {b}" in bigrams)
+        toks = [t for t in sent if not t.is_space]
+        misordered = sum(1 for a, b in zip(toks, toks[1:]) if b.pos_ in MISORDERED.get(a.pos_, ()))
         out.append({"sentence": i, "start": sent.start_char, "end": sent.end_char, "words": len(words),
                     "finite_verb": any(t.tag_ in FINITE_TAGS for t in sent), "pairs": len(pairs),
-                    "attested_pairs": round(hits / len(pairs), 3) if pairs else None})
+                    "attested_pairs": round(hits / len(pairs), 3) if pairs else None,
+                    "tag_pairs": max(len(toks) - 1, 0), "misordered": misordered})
     return out
 
 
@@ -190,7 +202,10 @@ def word_salad(text: str, structure: Sequence[dict[str, Any]], p: dict) -> dict[
     total = sum(s["words"] for s in structure)
     pairs = sum(s["pairs"] for s in structure)
     hits = sum(s["attested_pairs"] * s["pairs"] for s in structure if s["pairs"])
+    tag_pairs = sum(s["tag_pairs"] for s in structure)
+    misordered = sum(s["misordered"] for s in structure)
     return {"attested_pairs": round(hits / pairs, 4) if pairs else None,
+            "misordered_pairs": round(misordered / tag_pairs, 4) if tag_pairs else 0.0,
             "unstructured_share": round(sum(s["words"] for s in bad) / max(total, 1), 4),
             "sentences": [{**s, "text": _evidence_text(text, s["start"], s["end"])} for s in bad]}
 
@@ -240,10 +255,13 @@ def detect(stats: dict[str, Any], p: dict) -> list[Advisory]:
             f"{lang['foreign_share']:.0%} of the words are not English (likely language: {lang['likely_language']}); "
             "a response must be in English."), evidence=lang))
     salad = stats.get("word_salad")
-    low = salad and salad["attested_pairs"] is not None and salad["attested_pairs"] < p["salad_attested"]
+    att = salad["attested_pairs"] if salad else None
+    low = att is not None and (att < p["salad_attested"]
+                               or att - p["salad_order_weight"] * salad["misordered_pairs"] < p["salad_order_score"])
     if salad and (low or salad["unstructured_share"] >= p["salad_share"]):
         out.append(Advisory(kind="word_salad", message=(
-            f"only {salad['attested_pairs'] or 0:.0%} of adjacent word pairs occur together in English, and "
+            f"only {salad['attested_pairs'] or 0:.0%} of adjacent word pairs occur together in English, "
+            f"{salad['misordered_pairs']:.1%} of adjacent word classes are in an impossible order, and "
             f"{salad['unstructured_share']:.0%} of the words are in {len(salad['sentences'])} sentence(s) with no "
             "grammatical structure: the words do not form sentences."), evidence=salad))
     rep = stats.get("repetition")

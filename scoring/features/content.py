@@ -29,7 +29,7 @@ TEMPLATES_PATH = Path(__file__).resolve().parents[1] / "data" / "templates.json"
 _TEMPLATES = json.loads(TEMPLATES_PATH.read_text(encoding="utf-8"))
 TEMPLATE_PHRASES: list[str] = _TEMPLATES["phrases"]
 SPOKEN_TEMPLATE_PHRASES: list[str] = _TEMPLATES["spoken_phrases"]  # matched in spoken transcripts besides TEMPLATE_PHRASES
-_TEMPLATE_RE = re.compile("|".join(f"(?:{p})" for p in TEMPLATE_PHRASES), re.I)
+_TEMPLATE_RE = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in TEMPLATE_PHRASES) + ")", re.I)  # phrases start at a word
 
 
 @dataclass

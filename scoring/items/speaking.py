@@ -34,7 +34,7 @@ that these those there their they them he she his her we our you your i me my so
 should will shall may might must do does did have has had not no about into over under more most some any such which
 who whom what when where why how all each other just only own same too up down out off again further once here""".split())
 
-_SPOKEN_TEMPLATES = re.compile("|".join(f"(?:{p})" for p in SPOKEN_TEMPLATE_PHRASES), re.I)
+_SPOKEN_TEMPLATES = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in SPOKEN_TEMPLATE_PHRASES) + ")", re.I)
 
 
 @dataclass
