@@ -65,9 +65,12 @@ def test_distinct_sentences_without_long_shared_runs_are_not_repeated(sents):
 def test_cutting_the_repeats_leaves_each_sentence_once(sents, times):
     text = " ".join(sents * times)
     rep = _rep(text)
-    kept = advisories.without_spans(text, rep["spans"])
+    kept, segs = advisories.without_spans(text, rep["spans"])
     assert count_words(kept) <= count_words(" ".join(sents)) + 1
     assert _rep(kept)["repeated_share"] <= rep["repeated_share"]
+    for t in tokens(kept):  # every word of the cut text maps back onto the same word of the response
+        s = advisories.to_original(t.start, segs)
+        assert text[s:s + len(t.text)] == t.text
 
 
 def test_repetition_evidence_names_the_sentences():
@@ -188,6 +191,14 @@ def test_repetition_counts_only_first_occurrences_for_form(engine):
     r = essay(engine, text, M["prompts"]["homework"])
     assert "repetition" in kinds(r)
     assert r.traits["form"].evidence["word_count"] == count_words(M["repeat_paragraphs"]["homework"])
+
+
+def test_findings_of_a_cut_text_point_into_the_response(engine):
+    text = G.repeat("Childs has to many homeworks and they is tired every nigth after the school day.", 12)
+    r = essay(engine, text, M["prompts"]["homework"])
+    assert "repetition" in kinds(r)
+    found = [f for t in r.traits.values() for f in t.evidence.get("findings", []) if f.get("start") is not None]
+    assert found and all(text[f["start"]:f["end"]] == f["text"] for f in found)
 
 
 def test_template_phrases_are_cut_before_the_language_traits(engine):

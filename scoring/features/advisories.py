@@ -125,18 +125,27 @@ def repetition(text: str, sents: Sequence[tuple[int, int]], toks: Sequence[Token
             "sentences": repeats, "spans": merge_spans(_token_runs(toks, covered))}
 
 
-def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """The text with the spans cut out (paragraph breaks kept, spaces tidied)."""
-    out, pos = [], 0
+def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The text with the spans cut out, and its segments as (offset in the cut text, offset in
+    `text`) pairs, so that positions in the cut text map back to the response (`to_original`)."""
+    out, segs, pos, at = [], [], 0, 0
     for s, e in merge_spans(spans):
-        out.append(text[pos:s])
-        pos = e
-    out.append(text[pos:])
-    kept = "".join(out)
-    kept = re.sub(r"[ \t]+", " ", kept)
-    kept = re.sub(r" +([.,;:!?])", r"\1", kept)
-    kept = re.sub(r"(?m)^[ \t.,;:!?]+", "", kept)
-    return re.sub(r"\n\s*\n\s*(\n\s*)+", "\n\n", kept).strip()
+        if s > pos:
+            segs.append((at, pos))
+            out.append(text[pos:s])
+            at += s - pos
+        pos = max(pos, e)
+    if pos < len(text):
+        segs.append((at, pos))
+        out.append(text[pos:])
+    return "".join(out), segs
+
+
+def to_original(pos: int, segs: Sequence[tuple[int, int]]) -> int:
+    """A character position in the cut text (`without_spans`) as a position in the original text."""
+    from bisect import bisect_right
+    i = max(bisect_right([a for a, _ in segs], pos) - 1, 0)
+    return segs[i][1] + pos - segs[i][0] if segs else pos
 
 
 # --------------------------------------------------------------------------------------- template

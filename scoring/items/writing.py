@@ -20,7 +20,7 @@ Written items also carry a GSE/CEFR `estimate` from the calibrated writing-level
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
 from scoring.calibration import WRITING_LEVEL, Calibration, TraitModel, load_calibration
@@ -350,7 +350,7 @@ def assess_gaming(a: Analysis, cal: Calibration, summary: bool) -> Gaming:
         g.lower("template", "content", "at most 1: template phrases show no content of your own")
         g.lower("template", "language traits", "scored on your own words, the template phrases cut out")
     if g.form_cut:
-        g.lower("repetition", "all traits", "scored on the text without the repeated material (Form counts only first occurrences)")
+        g.lower("repetition", "all traits", "scored on the text without the repeated material (Form too, when that is lower)")
     for trait, (mx, why) in g.caps.items():
         g.lower("word_salad" if why.startswith("word salad") else "template", trait, f"at most {mx}")
     return g
@@ -366,13 +366,21 @@ def _apply_cap(tr: TraitResult, cap: Optional[tuple[int, str]]) -> TraitResult:
 
 
 def _language_analysis(sub: Submission, resources: Resources, cal: Calibration, a: Analysis, g: Gaming, summary: bool) -> Analysis:
-    """The analysis the language traits read: `a` itself, or the text with the advisories' cuts."""
+    """The analysis the language traits read: `a` itself, or that of the text with the advisories'
+    cuts, its findings' spans mapped back onto the response."""
     if not g.language_cut:
         return a
-    kept = advisories.without_spans(a.text, g.language_cut)
+    kept, segs = advisories.without_spans(a.text, g.language_cut)
     item = sub.item
-    return analyze(kept if count_words(kept) else ".", resources, prompt=item.prompt, source=item.source_text if summary else None,
-                   key_points=item.key_points if summary else None, cover_threshold=cal.raw["params"]["cover_threshold"])
+    la = analyze(kept if count_words(kept) else ".", resources, prompt=item.prompt, source=item.source_text if summary else None,
+                 key_points=item.key_points if summary else None, cover_threshold=cal.raw["params"]["cover_threshold"])
+
+    def back(f: Finding) -> Finding:
+        if f.start is None or f.end is None:
+            return f
+        start, end = advisories.to_original(f.start, segs), advisories.to_original(max(f.end - 1, f.start), segs) + 1
+        return f.model_copy(update={"start": start, "end": end, "text": a.text[start:end]})
+    return replace(la, text=a.text, findings={k: [back(f) for f in v] for k, v in la.findings.items()})
 
 
 def _form(item_type: str, text: str, a: Analysis, g: Gaming, params: dict) -> TraitResult:
@@ -381,7 +389,7 @@ def _form(item_type: str, text: str, a: Analysis, g: Gaming, params: dict) -> Tr
     full = score_form(item_type, text, a, params)
     if not g.form_cut:
         return full
-    cut = score_form(item_type, advisories.without_spans(text, g.form_cut), a, params)
+    cut = score_form(item_type, advisories.without_spans(text, g.form_cut)[0], a, params)
     if cut.score >= full.score:
         return full
     cut.evidence = {**cut.evidence, "word_count_as_written": full.evidence["word_count"]}
