@@ -40,11 +40,13 @@ MIN_SENTENCE_WORDS = 4
 KNOWN_ZIPF = 2.5  # word salad: only pairs of words this common in English are checked against the bigram list  # shorter sentences ("I agree.") may recur in genuine writing
 FINITE_TAGS = frozenset({"VBZ", "VBP", "VBD", "MD"})
 # adjacent word classes (spaCy's coarse POS) that English does not put in this order: a determiner before
-# another determiner, a preposition, a conjunction, a pronoun, an auxiliary or punctuation; a preposition
-# before a conjunction, an auxiliary or punctuation; a conjunction before a conjunction or punctuation
-MISORDERED = {"DET": frozenset({"DET", "ADP", "CCONJ", "SCONJ", "PRON", "AUX", "PART", "PUNCT"}),
-              "ADP": frozenset({"CCONJ", "PUNCT", "AUX"}), "CCONJ": frozenset({"CCONJ", "PUNCT"}),
+# another determiner, a preposition, a conjunction, a pronoun, an auxiliary or a particle; a preposition
+# before a conjunction or an auxiliary; a conjunction before a conjunction or punctuation. Judged only
+# over ORDER_MIN_PAIRS pairs or more (one odd pair in a one-sentence summary is no evidence)
+MISORDERED = {"DET": frozenset({"DET", "ADP", "CCONJ", "SCONJ", "PRON", "AUX", "PART"}),
+              "ADP": frozenset({"CCONJ", "AUX"}), "CCONJ": frozenset({"CCONJ", "PUNCT"}),
               "SCONJ": frozenset({"CCONJ", "PUNCT"})}
+ORDER_MIN_PAIRS = 60
 OTHER_LANGUAGES = ("fr", "es", "de", "it", "pt", "nl", "id", "tr", "pl", "sv")
 _NON_LATIN = re.compile(r"[^\W\d_a-zA-Z\u00C0-\u024F]")
 
@@ -214,7 +216,7 @@ def word_salad(text: str, structure: Sequence[dict[str, Any]], p: dict) -> dict[
     tag_pairs = sum(s["tag_pairs"] for s in structure)
     misordered = sum(s["misordered"] for s in structure)
     return {"attested_pairs": round(hits / pairs, 4) if pairs else None,
-            "misordered_pairs": round(misordered / tag_pairs, 4) if tag_pairs else 0.0,
+            "misordered_pairs": round(misordered / tag_pairs, 4) if tag_pairs else 0.0, "tag_pairs": tag_pairs,
             "unstructured_share": round(sum(s["words"] for s in bad) / max(total, 1), 4),
             "sentences": [{**s, "text": _evidence_text(text, s["start"], s["end"])} for s in bad]}
 
@@ -265,8 +267,9 @@ def detect(stats: dict[str, Any], p: dict) -> list[Advisory]:
             "a response must be in English."), evidence=lang))
     salad = stats.get("word_salad")
     att = salad["attested_pairs"] if salad else None
-    low = att is not None and (att < p["salad_attested"]
-                               or att - p["salad_order_weight"] * salad["misordered_pairs"] < p["salad_order_score"])
+    order = salad and salad["tag_pairs"] >= ORDER_MIN_PAIRS and att is not None and \
+        att - p["salad_order_weight"] * salad["misordered_pairs"] < p["salad_order_score"]
+    low = att is not None and (att < p["salad_attested"] or order)
     if salad and (low or salad["unstructured_share"] >= p["salad_share"]):
         out.append(Advisory(kind="word_salad", message=(
             f"only {salad['attested_pairs'] or 0:.0%} of adjacent word pairs occur together in English, "
