@@ -255,9 +255,11 @@ def language(text: str, toks: Sequence[Token]) -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------------- decisions
 
-def detect(stats: dict[str, Any], p: dict) -> list[Advisory]:
+def detect(stats: dict[str, Any], p: dict, essay: bool = True) -> list[Advisory]:
     """The advisories the measurements above call for (`stats`: any of the repetition, template,
-    word_salad and language measurements; `p`: the thresholds). Off-topic needs the prompt rule of
+    word_salad and language measurements; `p`: the thresholds; `essay`: the word-order rule of word
+    salad is for essays only (summaries are dense with the source's rarer words: on CommonLit it
+    flagged 1.6% of genuine summaries)). Off-topic needs the prompt rule of
     the item scorer (scoring/items/writing.py `content_gate`) and is added there."""
     out: list[Advisory] = []
     lang = stats.get("language")
@@ -267,7 +269,7 @@ def detect(stats: dict[str, Any], p: dict) -> list[Advisory]:
             "a response must be in English."), evidence=lang))
     salad = stats.get("word_salad")
     att = salad["attested_pairs"] if salad else None
-    order = salad and salad["tag_pairs"] >= ORDER_MIN_PAIRS and att is not None and \
+    order = essay and salad and salad["tag_pairs"] >= ORDER_MIN_PAIRS and att is not None and \
         att - p["salad_order_weight"] * salad["misordered_pairs"] < p["salad_order_score"]
     low = att is not None and (att < p["salad_attested"] or order)
     if salad and (low or salad["unstructured_share"] >= p["salad_share"]):

@@ -313,7 +313,7 @@ def assess_gaming(a: Analysis, cal: Calibration, summary: bool) -> Gaming:
     - repetition: every trait, Form included, is scored on the text without the repeats (padding is
       not counted)."""
     p, cp = advisories.params(), cal.raw["params"]
-    g = Gaming(advisories=advisories.detect(a.gaming, p))
+    g = Gaming(advisories=advisories.detect(a.gaming, p, essay=not summary))
     kinds = {x.kind for x in g.advisories}
     gate = content_gate(a.features, cp, summary) if a.content is not None else None
     if gate and gate.startswith("off-topic"):
