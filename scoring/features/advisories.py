@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
@@ -96,7 +97,6 @@ def repetition(text: str, sents: Sequence[tuple[int, int]], toks: Sequence[Token
     word for word (case and punctuation aside), and runs of >= BLOCK_WORDS words that occur earlier
     in the response (not overlapping their first occurrence). Returns the repeated share of the
     words, the repeated sentences (index, the index it repeats, span) and the merged spans."""
-    from bisect import bisect_left
     norms = [t.norm for t in toks]
     starts = [t.start for t in toks]
     covered = [False] * len(toks)
@@ -145,7 +145,6 @@ def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, lis
 
 def to_original(pos: int, segs: Sequence[tuple[int, int]]) -> int:
     """A character position in the cut text (`without_spans`) as a position in the original text."""
-    from bisect import bisect_right
     i = max(bisect_right([a for a, _ in segs], pos) - 1, 0)
     return segs[i][1] + pos - segs[i][0] if segs else pos
 
