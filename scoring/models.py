@@ -179,6 +179,17 @@ class Finding(BaseModel):
     time: Optional[float] = None  # seconds into the recording, for spoken findings
 
 
+class Advisory(BaseModel):
+    """A response that games the scorer rather than answers the task (repetition, template, off_topic,
+    word_salad, not_english: scoring/features/advisories.py), with its evidence (sentence indices,
+    character spans, shares) and the traits it lowered, each with why (docs/gaming.md)."""
+
+    kind: str
+    message: str
+    evidence: dict[str, Any] = {}
+    lowers: dict[str, str] = {}  # trait -> effect, e.g. {"content": "0: off-topic (official gate)"}
+
+
 class TraitResult(BaseModel):
     score: Optional[int]  # None when the trait could not be scored (see reason)
     max: int
@@ -209,6 +220,7 @@ class ScoreResult(BaseModel):
     gated: bool = False
     gate_reason: Optional[str] = None
     warnings: list[str] = []
+    advisories: list[Advisory] = []
     estimate: Optional[Estimate] = None
     rule_version: str = CATALOGUE.rule_version
     timings_ms: dict[str, float] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from scoring.models import Estimate, Submission, TraitResult
+from scoring.models import Advisory, Estimate, Submission, TraitResult
 
 
 @dataclass
@@ -17,6 +17,7 @@ class ItemScore:
     traits: dict[str, TraitResult]
     warnings: list[str] = field(default_factory=list)
     estimate: Optional[Estimate] = None
+    advisories: list[Advisory] = field(default_factory=list)
 
 
 ScorerFn = Callable[[Submission, "Resources"], ItemScore]

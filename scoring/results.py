@@ -36,4 +36,4 @@ def finalize(item_type: str, item_score: ItemScore) -> ScoreResult:
     score = sum(t.score or 0 for t in traits.values() if t.scored)
     return ScoreResult(item_type=item_type, score=score, max_score=max_score, scored_max=scored_max,
                        traits=traits, gated=gate_reason is not None, gate_reason=gate_reason,
-                       warnings=warnings, estimate=item_score.estimate)
+                       warnings=warnings, advisories=item_score.advisories, estimate=item_score.estimate)

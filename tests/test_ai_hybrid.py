@@ -159,3 +159,10 @@ def test_properties_of_the_combination(c):
         else:
             assert raw == local[name]  # traits the AI may not judge keep the local score
     assert out["gated"] == any(out["traits"][g]["evidence"].get("ungated_score", out["traits"][g]["score"]) == 0 for g in spec.gates)
+
+
+def test_local_advisories_survive_the_combination():
+    local = local_result("summarize_written_text", SWT_LOCAL)
+    local["advisories"] = [{"kind": "repetition", "message": "m", "evidence": {"repeated_share": 0.5}, "lowers": {"all traits": "x"}}]
+    out = combine(local, ai({"content": 3, "grammar": 1, "vocabulary": 2}), S)
+    assert [a["kind"] for a in out["advisories"]] == ["repetition"]

@@ -24,11 +24,27 @@ ESSAY_SENTENCES = [
     "If people learn to use devices wisely, technology can save time and improve the quality of life.",
     "Schools and governments should therefore teach digital skills to people of all ages.",
     "In conclusion, technology can complicate our lives, but it mostly makes life easier when it is used sensibly.",
+    "Online banking means that customers no longer queue at a branch to move money between accounts.",
+    "Video calls allow grandparents to see their grandchildren every week even when they live abroad.",
+    "Yet passwords, updates and security warnings confuse many users and waste a surprising amount of time.",
+    "Doctors now store patient records electronically, which reduces mistakes caused by lost paper files.",
+    "At the same time, a single software failure can stop a whole hospital from working for hours.",
+    "Students benefit from free courses and digital libraries that were unavailable to earlier generations.",
+    "Nevertheless, teachers report that phones distract pupils and shorten their attention in class.",
+    "Navigation apps help drivers avoid traffic jams, although they can also send them down unsuitable roads.",
+    "Smart heating systems lower energy bills by switching off when nobody is at home.",
+    "Many small shops have found new customers by selling their products through websites and social media.",
+    "Critics argue that online shopping has emptied high streets and replaced friendly conversations with screens.",
+    "Public services such as tax returns and passport applications are quicker to complete on a computer.",
+    "Still, citizens without reliable internet access can struggle when paper forms disappear.",
+    "Parents worry that children spend too many evenings playing games instead of reading or exercising.",
+    "Clear rules at home, like switching devices off during meals, can reduce these conflicts within families.",
+    "Overall, the impact of technology depends less on the machines themselves than on the habits we build around them.",
 ]
 
 
 def essay_of(n: int) -> str:
-    """An on-topic essay of exactly n words (sentences repeated, the last one cut and closed)."""
+    """An on-topic essay of exactly n words (distinct sentences up to ~390 words; the last one cut and closed)."""
     words: list[str] = []
     i = 0
     while len(words) < n:
@@ -56,6 +72,11 @@ SOURCE = ("Bees are essential pollinators for many of the crops that humans eat.
           "would help bee populations recover.")
 PARAPHRASE = ("Bee numbers are falling worldwide because of pesticides, habitat loss and disease, which endangers the "
               "pollination that much of our food relies on, so experts recommend cutting pesticides and restoring habitats.")
+SST_MORE = ("Researchers have also found that bees feeding on a single crop are weaker than those visiting varied "
+            "wildflowers, and that warmer winters disturb the timing of flowering. Farmers who plant hedgerows and leave "
+            "field margins uncut see more pollinators return within a few seasons, which improves their harvests. Cities can "
+            "help as well, since parks, gardens and green roofs offer food when the countryside is bare. Small steps by "
+            "many people therefore add up.")
 COPIED = ("Scientists point to several causes, including the widespread use of pesticides, the loss of wildflower "
           "habitats to agriculture, and the spread of parasites and diseases.")
 
@@ -84,7 +105,7 @@ def test_essay_form_word_count_boundaries(engine, n, form):
 
 @pytest.mark.parametrize("n,form", [(39, 0), (40, 1), (49, 1), (50, 2), (70, 2), (71, 1), (100, 1), (101, 0)])
 def test_sst_form_word_count_boundaries(engine, n, form):
-    words = ((PARAPHRASE + " ") * 4).split()[:n]
+    words = (PARAPHRASE + " " + SST_MORE).split()[:n]
     assert len(words) == n
     r = sst(engine, " ".join(words).rstrip(".,") + ".")
     assert r.traits["form"].evidence.get("ungated_score", r.traits["form"].score) == form
@@ -102,7 +123,7 @@ def test_essay_without_punctuation_is_form_zero(engine):
 
 
 def test_essay_bullets_only_is_form_zero(engine):
-    text = "\n".join(f"- {s}" for s in ESSAY_SENTENCES * 2)
+    text = "\n".join(f"- {s}" for s in ESSAY_SENTENCES[:16])
     r = essay(engine, text)
     assert 200 <= count_words(text) <= 380
     assert r.traits["form"].score == 0 and "bullet" in r.traits["form"].evidence["problem"]

@@ -19,7 +19,7 @@ from typing import Any, Optional
 from scoring.ai.prompts import ai_traits
 from scoring.ai.policy import DISABLED_BY_POLICY
 from scoring.catalogue import CATALOGUE
-from scoring.models import Estimate, TraitResult
+from scoring.models import Advisory, Estimate, TraitResult
 from scoring.registry import ItemScore
 from scoring.results import finalize
 from scoring.settings import Settings
@@ -112,7 +112,8 @@ def combine(local_result: dict[str, Any], ai_partial: Optional[dict[str, Any]], 
     if ignored:
         warnings.append("AI scores ignored: " + "; ".join(ignored))
     estimate = Estimate.model_validate(res["estimate"]) if res.get("estimate") else None
-    final = finalize(item_type, ItemScore(traits=traits, warnings=warnings, estimate=estimate))
+    advisories = [Advisory.model_validate(a) for a in res.get("advisories", [])]  # the local advisories stand
+    final = finalize(item_type, ItemScore(traits=traits, warnings=warnings, estimate=estimate, advisories=advisories))
     out = final.model_dump()
     out["timings_ms"] = {**res.get("timings_ms", {}), **({"ai": ai_partial["latency_ms"]} if ai_partial.get("latency_ms") else {})}
     out["ai"] = {"status": "ok", "provider": ai_partial.get("provider"), "model": ai_partial.get("model"),

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from scoring.features import coherence, content, grammar, pos_ngrams, spelling, vocabulary
+from scoring.features import advisories, coherence, content, grammar, pos_ngrams, spelling, vocabulary
 from scoring.models import Finding
 from scoring.text import Token, count_words, tokens
 
@@ -32,6 +32,7 @@ class Analysis:
     content: Optional[content.ContentReport] = None
     pos_profile: dict[str, list] = field(default_factory=dict)  # n-grams that raised / lowered pos_ngram_level
     symbols: list[str] = field(default_factory=list)  # the POS profile's symbol sequence (pos_ngrams.symbols)
+    gaming: dict[str, Any] = field(default_factory=dict)  # the advisories' measurements (advisories.py)
 
 
 _CACHE: "OrderedDict[tuple, Analysis]" = OrderedDict()
@@ -131,6 +132,18 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
         f["topic_overlap"] = 0.0
     if prompt and source is None:
         f["prompt_relevance"] = rep.relevance
+        bg = embedder.embed(advisories.config()["background_prompts"])
+        ap = advisories.params()
+        f["prompt_specificity"] = advisories.prompt_specificity(resp_vec, ref_vec, bg, ap["background_near"])
+        if f["prompt_specificity"] < ap["own_check_below"]:
+            # the essay embedded once more with the prompt's topic words masked: what it says about the
+            # prompt in its own words (keyword stuffing does not raise it); only for essays not clearly
+            # specific to the prompt, so most answers skip this second pass
+            masked = content.mask_words(text, toks, content.topic_words(prompt, _stopwords(parser)))
+            own_vec = embedder.embed([masked], ESSAY_EMBED_TOKENS)[0]
+            f["own_specificity"] = advisories.prompt_specificity(own_vec, ref_vec, bg, ap["background_near"])
+        f["prompt_words"] = float(count_words(prompt))
+        f["prompt_topic_words"] = float(len(content.topic_words(prompt, _stopwords(parser))))
     ideas = content.key_ideas(source, key_points, embedder.embed)
     if ideas is not None:
         sims, covered = content.coverage(ideas, sent_vecs, resp_vec, cover_threshold)
@@ -158,10 +171,16 @@ def _analyze(text: str, resources: Any, prompt: Optional[str], source: Optional[
     f["relevance"] = rep.relevance
     add_derived(f)
     rep.findings = findings_content
+    gaming = {"repetition": advisories.repetition(text, sents, toks),
+              "template": advisories.template(text, toks, rep.template),
+              "word_salad": advisories.word_salad(text, advisories.sentence_structure(doc, resources.get("bigrams")), advisories.params()),
+              "language": advisories.language(text, toks),
+              "topic_words": sorted(content.topic_words(reference, _stopwords(parser))) if reference else [],
+              "topic_words_used": content.topic_words_used(toks, reference, _stopwords(parser)) if reference else []}
     return Analysis(text=text, toks=toks, n_words=n_words, doc=doc, sentences=sents, features=f,
                     findings={"spelling": sp, "grammar": grammar_findings, "mechanics": mechanics,
                               "run_on": gr.run_ons, "article_hint": gr.article_hints, "content": findings_content},
-                    content=rep, pos_profile=pos_profile, symbols=symbols)
+                    content=rep, pos_profile=pos_profile, symbols=symbols, gaming=gaming)
 
 
 SUMMARY_LENGTH_CAP = 50  # words: room for every key idea; longer summaries earn no more for length

@@ -6,13 +6,15 @@ memorised-template detection.
   to the source centroid); an idea is covered when some response sentence (or the whole response)
   reaches `cover_threshold` cosine with it; uncovered ideas become `missed_key_point` findings;
 - copied excerpts: runs of >= `COPY_MIN_WORDS` consecutive words identical to the source, with spans;
-- template text: the share of words inside phrases from `TEMPLATE_PHRASES`, a short list of
-  memorised PTE essay/summary templates that circulate in coaching material.
+- template text: the share of words inside phrases from `TEMPLATE_PHRASES`, the inventory of memorised
+  PTE essay / summary / speaking template phrases in `scoring/data/templates.json` (with its sources).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
@@ -22,28 +24,12 @@ from scoring.text import Token, normalize_word, sentence_spans, tokens
 
 COPY_MIN_WORDS = 6
 
-TEMPLATE_PHRASES = [
-    r"this is a (?:very )?(?:controversial|debatable|contentious|hotly debated) (?:topic|issue)",
-    r"(?:has|have) (?:been|become) a (?:topic|subject|matter) of (?:debate|discussion|concern)",
-    r"in (?:today's|the modern|this modern|contemporary) (?:world|society|era|age)",
-    r"there are (?:many|various|several|numerous) (?:reasons|advantages|disadvantages|factors|arguments) (?:for|why|to)",
-    r"(?:some|many) people (?:believe|argue|think|claim) that .{0,40}? while others",
-    r"this essay will (?:discuss|examine|explore|outline)",
-    r"in this essay,? i will",
-    r"i (?:strongly|firmly) (?:believe|agree|disagree)",
-    r"the (?:first|primary|main|major|foremost) (?:reason|advantage|argument) (?:is|why)",
-    r"another (?:reason|advantage|disadvantage|argument) (?:is|why)",
-    r"(?:a|one) (?:prime|classic|good|notable) example (?:of this )?is",
-    r"(?:in conclusion|to conclude|to sum up|all things considered),? (?:it is|i would)",
-    r"(?:both|there are) (?:advantages|pros) and (?:disadvantages|cons)",
-    r"the (?:speaker|lecturer|passage|text|author) (?:talks|talked|discusses|discussed|describes|explains|is talking) about",
-    r"(?:the )?(?:speaker|lecturer|passage|author) (?:also )?(?:mentions|mentioned|concludes|concluded) that",
-    r"taking everything into (?:account|consideration)",
-    r"it is (?:undeniable|indisputable|obvious|clear) that",
-    r"(?:the )?(?:pros|merits|benefits) outweigh the (?:cons|demerits|drawbacks)",
-    r"(?:governments?|authorities) (?:should|must) take (?:necessary|appropriate|strict) (?:steps|measures|action)",
-]
-_TEMPLATE_RE = re.compile("|".join(f"(?:{p})" for p in TEMPLATE_PHRASES), re.I)
+TEMPLATES_PATH = Path(__file__).resolve().parents[1] / "data" / "templates.json"
+# memorised template language (essay, summary and speaking openers and fillers), kept as data with its sources
+_TEMPLATES = json.loads(TEMPLATES_PATH.read_text(encoding="utf-8"))
+TEMPLATE_PHRASES: list[str] = _TEMPLATES["phrases"]
+SPOKEN_TEMPLATE_PHRASES: list[str] = _TEMPLATES["spoken_phrases"]  # matched in spoken transcripts besides TEMPLATE_PHRASES
+_TEMPLATE_RE = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in TEMPLATE_PHRASES) + ")", re.I)  # phrases start at a word
 
 
 @dataclass
@@ -115,16 +101,37 @@ advantages disadvantages outweigh summarize summarise summary passage text sente
 include including relevant knowledge experience""".split())
 
 
+def topic_words(reference: str, stop: frozenset) -> set[str]:
+    """The reference's topic words: its words longer than 3 letters, minus stop words and the generic
+    words of task instructions."""
+    ref = {normalize_word(t.text) for t in tokens(reference)} - stop - GENERIC_PROMPT_WORDS
+    return {w for w in ref if len(w) > 3}
+
+
+def topic_words_used(response_toks: list[Token], reference: str, stop: frozenset) -> list[str]:
+    """The reference's topic words that the response uses (prefix match for inflections)."""
+    resp = {t.norm for t in response_toks}
+    return sorted(w for w in topic_words(reference, stop)
+                  if w in resp or any(r.startswith(w[:5]) for r in resp if len(w) >= 6))
+
+
+def mask_words(text: str, toks: list[Token], words: set[str]) -> str:
+    """The text with the tokens that are (or, from 6 letters, share the first 5 letters of) one of
+    `words` cut out: what the response says in its own words."""
+    cut = [(t.start, t.end) for t in toks if t.norm in words or any(len(w) >= 6 and t.norm.startswith(w[:5]) for w in words)]
+    out, pos = [], 0
+    for s, e in cut:
+        out.append(text[pos:s])
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def topic_overlap(response_toks: list[Token], reference: str, stop: frozenset) -> float:
     """Share of the reference's topic words (prompt or source content words, minus stop words and
     the generic words of task instructions) that the response uses (prefix match for inflections)."""
-    ref = {normalize_word(t.text) for t in tokens(reference)} - stop - GENERIC_PROMPT_WORDS
-    ref = {w for w in ref if len(w) > 3}
-    if not ref:
-        return 0.0
-    resp = {t.norm for t in response_toks}
-    hits = sum(1 for w in ref if w in resp or any(r.startswith(w[:5]) for r in resp if len(w) >= 6))
-    return hits / len(ref)
+    ref = topic_words(reference, stop)
+    return len(topic_words_used(response_toks, reference, stop)) / len(ref) if ref else 0.0
 
 
 @dataclass

@@ -21,26 +21,20 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from scoring.catalogue import CATALOGUE
-from scoring.models import Estimate, Finding, InvalidSubmission, Submission, TraitResult
+from scoring.features import advisories
+from scoring.features.content import SPOKEN_TEMPLATE_PHRASES
+from scoring.models import Advisory, Estimate, Finding, InvalidSubmission, Submission, TraitResult
 from scoring.registry import ItemScore, Resources, scorer
 from scoring.speech import align as _align, asr as _asr, calibration, fluency  # noqa: F401 (align, asr register the "aligner" and "asr" resources)
 from scoring.speech.words import Spoken, content_words, is_filler, norm_word
-from scoring.text import tokens
+from scoring.text import sentence_spans, tokens
 
 STOP = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been being it its this
 that these those there their they them he she his her we our you your i me my so than then also very can could would
 should will shall may might must do does did have has had not no about into over under more most some any such which
 who whom what when where why how all each other just only own same too up down out off again further once here""".split())
 
-_SPOKEN_TEMPLATES = re.compile("|".join([
-    r"(?:the|this) (?:given )?(?:image|picture|graph|chart|diagram|map|table|figure|photo) (?:shows|illustrates|depicts|represents|gives|displays|provides)(?: (?:information|details|data))?(?: about| on| of)?",
-    r"(?:the|this) (?:lecture|speaker|lecturer|discussion|talk) (?:was|is|talked|talks|discussed|discusses|mentioned|mentions)(?: about)?",
-    r"(?:in conclusion|to conclude|overall|in summary|to sum up),? (?:it is clear that|we can see that|this (?:image|graph|chart|lecture) is (?:very )?(?:informative|important|useful))",
-    r"(?:there (?:are|is) (?:many|several|a lot of|various) (?:things|elements|colou?rs|items|points))",
-    r"(?:we can see|it can be seen) (?:that|clearly)",
-    r"(?:the )?(?:highest|lowest|maximum|minimum) (?:value|number|point|percentage) is",
-    r"(?:which|this) is (?:very )?(?:informative|important|interesting)",
-]), re.I)
+_SPOKEN_TEMPLATES = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in SPOKEN_TEMPLATE_PHRASES) + ")", re.I)
 
 
 @dataclass
@@ -240,7 +234,10 @@ def template_share(text: str) -> tuple[float, list[tuple[int, int]]]:
     return inside / max(len(toks), 1), spans
 
 
-def score_open_content(item_type: str, sp: Speech, sub: Submission, resources: Resources) -> TraitResult:
+def score_open_content(item_type: str, sp: Speech, sub: Submission, resources: Resources) -> tuple[TraitResult, list[Advisory]]:
+    """Content of DI, RL, SGD, RTS, and the advisories of the transcript (docs/gaming.md): not English
+    (Content 0), repetition (repeated words do not count towards the length), and the template and
+    off-topic gates as advisories."""
     from scoring.features.content import key_ideas
     p = calibration.load()["content"]
     item = sub.item
@@ -256,11 +253,15 @@ def score_open_content(item_type: str, sp: Speech, sub: Submission, resources: R
     if len(said) < p["min_words"]:
         return TraitResult(score=0, max=mx, evidence={"words": len(said), "transcript_source": sp.source,
                                                       "gate": f"fewer than {p['min_words']} words"},
-                           feedback=f"Content 0: {CATALOGUE.descriptors['spoken_content_0_6']['0']} (almost nothing was said).")
+                           feedback=f"Content 0: {CATALOGUE.descriptors['spoken_content_0_6']['0']} (almost nothing was said).",
+                           ), []
+    adv = advisories.detect({"language": advisories.language(sp.text, tokens(sp.text)),
+                             "repetition": advisories.repetition(sp.text, sentence_spans(sp.text), tokens(sp.text))},
+                            advisories.params())
     emb = resources.get("embedder")
     ideas = key_ideas(source, item.key_points, emb.embed)
     if ideas is None:
-        return TraitResult.not_scored(mx, "no key_points or reference material to compare with")
+        return TraitResult.not_scored(mx, "no key_points or reference material to compare with"), adv
     material = " ".join(ideas.texts + ([source] if source and not ideas.given else []))
     n = len(said)
     win = int(p["window_words"])
@@ -283,28 +284,43 @@ def score_open_content(item_type: str, sp: Speech, sub: Submission, resources: R
             findings.append(Finding(kind="missed_key_point", message=f"key point not covered: {idea[:120]}", text=idea))
     mean_credit = float(np.mean([x["credit"] for x in per]))
     full_words = min(max(p["words_per_key_point"] * len(per), p["full_words_min"]), p["full_words_max"])
-    length_factor = min(1.0, n / full_words) ** 0.5
+    rep = next((a for a in adv if a.kind == "repetition"), None)
+    n_counted = max(n - rep.evidence["repeated_words"], 0) if rep else n  # padding does not count towards the length
+    if rep:
+        rep.lowers["content"] = "the repeated words do not count towards the length"
+    length_factor = min(1.0, n_counted / full_words) ** 0.5
     tshare, tspans = template_share(sp.text)
     for s, e in tspans:
         findings.append(Finding(kind="template_phrase", message="memorised template phrase", text=sp.text[s:e], start=s, end=e))
     gate = None
-    if relevance < p["offtopic_relevance"] and not any(x["covered"] for x in per):
+    foreign = next((a for a in adv if a.kind == "not_english"), None)
+    if foreign:
+        gate = f"not in English ({foreign.message})"
+    elif relevance < p["offtopic_relevance"] and not any(x["covered"] for x in per):
         gate = f"unrelated to the task (relevance {relevance:.2f} < {p['offtopic_relevance']})"
+        adv.append(Advisory(kind="off_topic", message=f"The answer is {gate}.", evidence={"relevance": round(relevance, 3), "key_points": per}))
     elif tshare >= p["template_ratio"] and mean_credit < 0.25:
         gate = f"template language only ({tshare:.0%} of the words are memorised phrases, no key point covered)"
-    ev = {"relevance": round(relevance, 3), "key_points_given": ideas.given, "key_points": per,
+    if tshare >= p["template_ratio"]:
+        adv.append(Advisory(kind="template", message=f"{tshare:.0%} of the words are memorised template phrases.", evidence={
+            "template_share": round(tshare, 3), "phrases": [{"text": sp.text[s_:e_], "start": s_, "end": e_} for s_, e_ in tspans]}))
+    if gate:
+        for a in adv:
+            if a.kind in ("not_english", "off_topic", "template"):
+                a.lowers["content"] = "0: the answer does not deal with the task (official gate: the whole item scores 0)"
+    ev = {"relevance": round(relevance, 3), "key_points_given": ideas.given, "key_points": per, "words_counted": n_counted,
           "covered": sum(x["covered"] for x in per), "total": len(per), "mean_credit": round(mean_credit, 3),
           "template_share": round(tshare, 3), "words": n, "length_factor": round(length_factor, 3), "transcript_source": sp.source, "findings": _fd(findings)}
     if gate:
         ev["gate"] = gate
-        return TraitResult(score=0, max=mx, evidence=ev, feedback=f"Content 0: {gate}.")
+        return TraitResult(score=0, max=mx, evidence=ev, feedback=f"Content 0: {gate}."), adv
     s = int(min(max(round(1 + (mx - 1) * mean_credit * length_factor), 1), mx))
     desc = CATALOGUE.descriptors["spoken_content_0_6"][str(s)]
     extra = f" Covered {ev['covered']} of {len(per)} key points."
     missed = [x["key_point"] for x in per if not x["covered"]]
     if missed:
         extra += f" Missed e.g.: \"{missed[0][:90]}\"."
-    return TraitResult(score=s, max=mx, evidence=ev, feedback=f"Content {s}/{mx}: {desc}{extra}")
+    return TraitResult(score=s, max=mx, evidence=ev, feedback=f"Content {s}/{mx}: {desc}{extra}"), adv
 
 
 # ---------------------------------------------------------------- Answer Short Question
@@ -444,10 +460,12 @@ def _open(item_type: str):
         sp = speech_of(sub, resources)
         if sp.silent:
             return silent_result(item_type, sp)
-        content = score_open_content(item_type, sp, sub, resources)
+        content, adv = score_open_content(item_type, sp, sub, resources)
         pron = score_pronunciation(sp, None, resources)
         traits = {"content": content, "pronunciation": pron, "oral_fluency": score_fluency(sp)}
-        return _finish(traits, sp)
+        out = _finish(traits, sp)
+        out.advisories = adv
+        return out
     fn.__name__ = f"score_{item_type}"
     return fn
 

@@ -6,9 +6,13 @@ Every trait lands on its official integer scale by an explicit rule (see docs/wr
   complete sentence (one terminal mark, a finite verb) of 5-75 words.
 - Spelling: the descriptor literally: 0 errors -> 2, 1 error -> 1, more -> 0 (mixing British and
   American spelling counts as one error).
-- Content: 0 for off-topic (embedding relevance below a threshold and few of the prompt's topic words) or memorised template text (high template
-  share, little prompt-specific content); otherwise a calibrated model, at least 1; summaries that
-  copy the source are capped (>= half copied: at most 2; >= 80%: at most 1).
+- Content: 0 for off-topic (embedding relevance below a threshold and few of the prompt's topic words;
+  essays also: no closer to this prompt than to other prompts, see docs/gaming.md) or memorised
+  template text (high template share, little prompt-specific content); otherwise a calibrated model,
+  at least 1; summaries that copy the source are capped (>= half copied: at most 2; >= 80%: at most 1).
+- Advisories (docs/gaming.md, `assess_gaming`): not English, word salad, off-topic, repetition and
+  template language, each with evidence; they set Content 0 (the official gate), cap traits, or have
+  the traits scored on the text without repeats / template phrases.
 - Grammar, Vocabulary (range), General Linguistic Range, Development/Structure/Coherence: calibrated
   linear models over named features with cut-points (scoring/calibration.py, data/calibration.json).
 Written items also carry a GSE/CEFR `estimate` from the calibrated writing-level model.
@@ -16,13 +20,14 @@ Written items also carry a GSE/CEFR `estimate` from the calibrated writing-level
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
 from scoring.calibration import WRITING_LEVEL, Calibration, TraitModel, load_calibration
 from scoring.catalogue import CATALOGUE, ItemSpec
 from scoring.features.analysis import Analysis, analyze
-from scoring.features import similarity, nlp, spelling, grammar  # noqa: F401  (register resources)
-from scoring.models import Estimate, Finding, Submission, TraitResult
+from scoring.features import advisories, similarity, nlp, spelling, grammar  # noqa: F401  (register resources)
+from scoring.models import Advisory, Estimate, Finding, Submission, TraitResult
 from scoring.registry import ItemScore, Resources, scorer
 from scoring.text import count_words
 
@@ -192,7 +197,9 @@ def _vocab_extra(a: Analysis) -> str:
 
 def content_gate(f: Mapping[str, float], p: Mapping[str, Any], summary: bool) -> Optional[str]:
     """Why Content is 0 (off-topic or a memorised template), from the features `f` of a response to a
-    prompt or source and the rule parameters `p`; None when the gates pass."""
+    prompt or source and the rule parameters `p`; None when the gates pass. Essays are also off-topic
+    when they use few topic words and are no closer to this prompt than to other prompts
+    (`prompt_specificity`: a template that fits every prompt, an essay written for another one)."""
     thr = p["offtopic_relevance_summary"] if summary else p["offtopic_relevance_essay"]
     if f["relevance"] < thr and f["topic_overlap"] < p["offtopic_topic_overlap"]:
         return (f"off-topic: relevance {f['relevance']:.2f} to the {'source' if summary else 'prompt'} is below {thr} "
@@ -200,13 +207,26 @@ def content_gate(f: Mapping[str, float], p: Mapping[str, Any], summary: bool) ->
     if f["template_ratio"] >= p["template_ratio"] and f["topic_overlap"] < p["template_topic_overlap"]:
         return (f"memorised template: {f['template_ratio']:.0%} of the words are template phrases and only "
                 f"{f['topic_overlap']:.0%} of the {'source' if summary else 'prompt'}'s key words are used")
+    spec, own = f.get("prompt_specificity"), f.get("own_specificity")
+    if (summary or spec is None or f.get("prompt_words", 0) < p["offtopic_prompt_words"]
+            or f.get("prompt_topic_words", 0) < p["offtopic_prompt_topic_words"]):
+        return None  # a title, or an instruction without a topic, is too little to compare an essay with (docs/gaming.md)
+    if spec < p["offtopic_specificity_essay"] and f["topic_overlap"] < p["offtopic_topic_overlap"]:
+        return (f"off-topic: no closer to this prompt than to other prompts (specificity {spec:+.2f} < "
+                f"{p['offtopic_specificity_essay']}) and only {f['topic_overlap']:.0%} of its topic words are used")
+    if own is not None and own < p["offtopic_own_specificity_essay"]:
+        return (f"off-topic: with the prompt's own words set aside, the essay is no closer to this prompt than to "
+                f"other prompts (own specificity {own:+.2f} < {p['offtopic_own_specificity_essay']}): pasting the "
+                f"prompt's words into an essay about something else does not make it an answer")
     return None
 
 
-def score_content(item_type: str, a: Analysis, cal: Calibration, feats: dict[str, float], summary: bool) -> TraitResult:
+def score_content(item_type: str, a: Analysis, cal: Calibration, feats: dict[str, float], summary: bool,
+                  gate: Optional[str] = None, cap: Optional[int] = None, cap_note: Optional[str] = None) -> TraitResult:
+    """Content: 0 with `gate` (the advisories' and prompt rules' reason), else the calibrated model,
+    at least 1, at most `cap` (an advisory's cap, with `cap_note`) and the copy caps for summaries."""
     mx = CATALOGUE.item(item_type).traits["content"].max
     model = cal.model("summary.content" if summary else "essay.content")
-    gate = None if a.content is None else content_gate(a.features, cal.raw["params"], summary)
     findings = a.findings["content"]
     if gate:
         return TraitResult(score=0, max=mx, evidence={"gate": gate, "relevance": a.features["relevance"],
@@ -214,20 +234,22 @@ def score_content(item_type: str, a: Analysis, cal: Calibration, feats: dict[str
                                                       "topic_overlap": a.features["topic_overlap"],
                                                       "findings": _fdump(findings)},
                            feedback=_feedback(item_type, "content", 0, f"Content 0: {gate}."))
-    cap, note = None, None
+    note = cap_note
     if summary:
         p = cal.raw["params"]
         cr = a.features.get("copied_ratio", 0.0)
-        if cr >= p["copy_cap1_ratio"]:
+        if cr >= p["copy_cap1_ratio"] and (cap is None or cap > 1):
             cap, note = 1, f"{cr:.0%} copied from the source: at most 1"
-        elif cr >= p["copy_cap2_ratio"]:
+        elif cr >= p["copy_cap2_ratio"] and (cap is None or cap > 2):
             cap, note = 2, f"{cr:.0%} copied from the source: at most 2"
     missed = [f for f in findings if f.kind == "missed_key_point"]
     extra = ""
     if missed:
         extra = f"{len(missed)} key idea(s) not covered, e.g. \"{missed[0].text[:90]}\"."
-    if note:
+    if note and note != cap_note:
         extra = (extra + f" Paraphrase instead of copying ({note}).").strip()
+    elif note:
+        extra = (extra + f" {note}.").strip()
     elif summary and not a.content.copied:
         extra = (extra + " No copied excerpts found.").strip()
     return _modelled(item_type, "content", model, feats, findings, extra, floor=1, cap=cap, note=note)
@@ -256,45 +278,175 @@ def require_text(sub: Submission) -> str:
     return text
 
 
+# ------------------------------------------------------------------------------------ advisories
+
+@dataclass
+class Gaming:
+    """The advisories of a response and what they do to its traits (docs/gaming.md)."""
+
+    advisories: list[Advisory] = field(default_factory=list)
+    content_gate: Optional[str] = None  # Content 0 (the official gate) and why
+    content_cap: Optional[tuple[int, str]] = None  # Content at most this, and why
+    caps: dict[str, tuple[int, str]] = field(default_factory=dict)  # other traits: at most this, and why
+    form_cut: list[tuple[int, int]] = field(default_factory=list)  # spans not counted for Form (repeats)
+    language_cut: list[tuple[int, int]] = field(default_factory=list)  # spans cut before the other traits are scored
+
+    def lower(self, kind: str, trait: str, effect: str) -> None:
+        for adv in self.advisories:
+            if adv.kind == kind:
+                adv.lowers[trait] = effect
+
+
+SALAD_CAPS = {"grammar": 0, "general_linguistic_range": 1, "development_structure_coherence": 1, "vocabulary_range": 1, "vocabulary": 1}
+
+
+def assess_gaming(a: Analysis, cal: Calibration, summary: bool) -> Gaming:
+    """The advisories of analysis `a` (scoring/features/advisories.py) and their trait effects:
+    - not English, word salad, off-topic, a template with few topic words: Content 0 (official gate:
+      the response does not deal with the prompt in English; templates and off-topic answers get
+      Content 0 under Pearson's human content review);
+    - word salad also caps Grammar at 0 and the range and structure traits at 1 (no sentence structure
+      to assess);
+    - template (on topic): Content at most 1, DSC at most 1 (the structure is the template's), and the
+      language traits are scored on the learner's own words (template phrases cut: memorised language
+      shows no range of your own);
+    - repetition: every trait, Form included, is scored on the text without the repeats (padding is
+      not counted)."""
+    p, cp = advisories.params(), cal.raw["params"]
+    g = Gaming(advisories=advisories.detect(a.gaming, p, essay=not summary))
+    kinds = {x.kind for x in g.advisories}
+    gate = content_gate(a.features, cp, summary) if a.content is not None else None
+    if gate and gate.startswith("off-topic"):
+        f = a.features
+        g.advisories.append(Advisory(kind="off_topic", message=f"The response does not address the {'source' if summary else 'prompt'}: {gate}.",
+                                     evidence={"relevance": f["relevance"], "prompt_specificity": f.get("prompt_specificity"),
+                                               "topic_overlap": f["topic_overlap"], "topic_words": a.gaming["topic_words"],
+                                               "topic_words_used": a.gaming["topic_words_used"]}))
+        kinds.add("off_topic")
+    if gate and gate.startswith("memorised template") and "template" not in kinds:
+        tpl = a.gaming["template"]
+        g.advisories.append(Advisory(kind="template", message=f"{tpl['template_share']:.0%} of the words are memorised template phrases.",
+                                     evidence=tpl))
+        kinds.add("template")
+    for kind, why in (("not_english", "not in English"), ("word_salad", "no sentences with grammatical structure, so nothing that deals with the prompt")):
+        if kind in kinds:
+            gate = gate or f"{why} ({next(x.message for x in g.advisories if x.kind == kind)})"
+    if "word_salad" in kinds:
+        for trait, mx in SALAD_CAPS.items():
+            g.caps[trait] = (mx, "word salad: no sentence structure to assess")
+    if "template" in kinds and not gate:
+        g.content_cap = (1, "memorised template language: at most 1")
+        g.caps["development_structure_coherence"] = (1, "memorised template: the structure is the template's, not developed by the writer")
+        g.language_cut += [(x["start"], x["end"]) for x in a.gaming["template"]["phrases"]]
+    if "repetition" in kinds:
+        g.form_cut = list(a.gaming["repetition"]["spans"])
+        g.language_cut += g.form_cut
+    g.content_gate = gate
+    if gate:
+        cause = next((k for k in ("not_english", "word_salad", "off_topic", "template") if k in kinds), None)
+        if cause:
+            g.lower(cause, "content", "0: the response does not deal with the prompt (official gate: the whole item scores 0)")
+    if g.content_cap:
+        g.lower("template", "content", "at most 1: template phrases show no content of your own")
+        g.lower("template", "language traits", "scored on your own words, the template phrases cut out")
+    if g.form_cut:
+        g.lower("repetition", "all traits", "scored on the text without the repeated material (Form too, when that is lower)")
+    for trait, (mx, why) in g.caps.items():
+        g.lower("word_salad" if why.startswith("word salad") else "template", trait, f"at most {mx}")
+    return g
+
+
+def _apply_cap(tr: TraitResult, cap: Optional[tuple[int, str]]) -> TraitResult:
+    if cap is None or tr.score is None or tr.score <= cap[0]:
+        return tr
+    tr.evidence = {**tr.evidence, "advisory_cap": {"cap": cap[0], "why": cap[1], "assessed": tr.score}}
+    tr.score = cap[0]
+    tr.feedback = f"{tr.feedback} Capped at {cap[0]}: {cap[1]}."
+    return tr
+
+
+def _language_analysis(sub: Submission, resources: Resources, cal: Calibration, a: Analysis, g: Gaming, summary: bool) -> Analysis:
+    """The analysis the language traits read: `a` itself, or that of the text with the advisories'
+    cuts, its findings' spans mapped back onto the response."""
+    if not g.language_cut:
+        return a
+    kept, segs = advisories.without_spans(a.text, g.language_cut)
+    item = sub.item
+    la = analyze(kept if count_words(kept) else ".", resources, prompt=item.prompt, source=item.source_text if summary else None,
+                 key_points=item.key_points if summary else None, cover_threshold=cal.raw["params"]["cover_threshold"])
+
+    def back(f: Finding) -> Finding:
+        if f.start is None or f.end is None:
+            return f
+        start, end = advisories.to_original(f.start, segs), advisories.to_original(max(f.end - 1, f.start), segs) + 1
+        return f.model_copy(update={"start": start, "end": end, "text": a.text[start:end]})
+    return replace(la, text=a.text, findings={k: [back(f) for f in v] for k, v in la.findings.items()})
+
+
+def _form(item_type: str, text: str, a: Analysis, g: Gaming, params: dict) -> TraitResult:
+    """Form on the text as written, or on the text without the repeats when that scores lower
+    (padding does not count towards the length; cutting it never lifts an over-long response)."""
+    full = score_form(item_type, text, a, params)
+    if not g.form_cut:
+        return full
+    cut = score_form(item_type, advisories.without_spans(text, g.form_cut)[0], a, params)
+    if cut.score >= full.score:
+        return full
+    cut.evidence = {**cut.evidence, "word_count_as_written": full.evidence["word_count"]}
+    return cut
+
+
 @scorer("write_essay")
 def score_write_essay(sub: Submission, resources: Resources) -> ItemScore:
     text = require_text(sub)
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=False)
-    feats = model_inputs(a, cal)
+    g = assess_gaming(a, cal, summary=False)
+    la = _language_analysis(sub, resources, cal, a, g, summary=False)
+    feats = model_inputs(la, cal)
     it = "write_essay"
     traits = {
-        "content": score_content(it, a, cal, feats, summary=False),
-        "form": score_form(it, text, a, cal.raw["params"]),
+        "content": score_content(it, a if g.content_gate else la, cal, feats, summary=False, gate=g.content_gate,
+                                 cap=g.content_cap[0] if g.content_cap else None, cap_note=g.content_cap[1] if g.content_cap else None),
+        "form": _form(it, text, la, g, cal.raw["params"]),
         "development_structure_coherence": _modelled(it, "development_structure_coherence", cal.model("essay.dsc"), feats,
-                                                     a.findings["run_on"],
-                                                     f"{int(a.features['n_paragraphs'])} paragraph(s), {int(a.features['connectives'])} connectives of {int(a.features['connective_types'])} kinds."),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), feats, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
-                             profile=a.pos_profile),
+                                                     la.findings["run_on"],
+                                                     f"{int(la.features['n_paragraphs'])} paragraph(s), {int(la.features['connectives'])} connectives of {int(la.features['connective_types'])} kinds."),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), feats, la.findings["grammar"] + la.findings["mechanics"], _grammar_extra(la),
+                             profile=la.pos_profile),
         "general_linguistic_range": _modelled(it, "general_linguistic_range", cal.model("essay.glr"), feats, [],
-                                              f"Lexical diversity (MTLD) {a.features['mtld']:.0f}; {a.features['clauses_per_sentence']:.1f} subordinate clauses per sentence."),
-        "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), feats, [], _vocab_extra(a)),
-        "spelling": score_spelling(it, a),
+                                              f"Lexical diversity (MTLD) {la.features['mtld']:.0f}; {la.features['clauses_per_sentence']:.1f} subordinate clauses per sentence."),
+        "vocabulary_range": _modelled(it, "vocabulary_range", cal.model("essay.vocabulary_range"), feats, [], _vocab_extra(la)),
+        "spelling": score_spelling(it, la),
     }
-    return ItemScore(traits=traits, estimate=writing_estimate(a, feats))
+    for name, cap in g.caps.items():
+        if name in traits:
+            _apply_cap(traits[name], cap)
+    return ItemScore(traits=traits, estimate=writing_estimate(la, feats), advisories=g.advisories)
 
 
 def _score_summary(sub: Submission, resources: Resources, it: str) -> ItemScore:
     text = require_text(sub)
     cal = load_calibration()
     a = _analysis(sub, resources, cal, summary=True)
+    g = assess_gaming(a, cal, summary=True)
+    la = _language_analysis(sub, resources, cal, a, g, summary=True)
     spec = CATALOGUE.item(it)
-    neutral = model_inputs(a, cal, length_neutral=True)  # summary.content uses no LENGTH_FEATURES (its own capped length)
+    neutral = model_inputs(la, cal, length_neutral=True)  # summary.content uses no LENGTH_FEATURES (its own capped length)
     traits = {
-        "content": score_content(it, a, cal, neutral, summary=True),
-        "form": score_form(it, text, a, cal.raw["params"]),
-        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), neutral, a.findings["grammar"] + a.findings["mechanics"], _grammar_extra(a),
-                             profile=a.pos_profile),
-        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), neutral, [], _vocab_extra(a)),
+        "content": score_content(it, a if g.content_gate else la, cal, neutral, summary=True, gate=g.content_gate,
+                                 cap=g.content_cap[0] if g.content_cap else None, cap_note=g.content_cap[1] if g.content_cap else None),
+        "form": _form(it, text, la, g, cal.raw["params"]),
+        "grammar": _modelled(it, "grammar", cal.model("essay.grammar"), neutral, la.findings["grammar"] + la.findings["mechanics"], _grammar_extra(la),
+                             profile=la.pos_profile),
+        "vocabulary": _modelled(it, "vocabulary", cal.model("essay.vocabulary_range"), neutral, [], _vocab_extra(la)),
     }
     if "spelling" in spec.traits:
-        traits["spelling"] = score_spelling(it, a)
-    return ItemScore(traits=traits, estimate=writing_estimate(a, neutral))
+        traits["spelling"] = score_spelling(it, la)
+    for name, cap in g.caps.items():
+        if name in traits:
+            _apply_cap(traits[name], cap)
+    return ItemScore(traits=traits, estimate=writing_estimate(la, neutral), advisories=g.advisories)
 
 
 @scorer("summarize_written_text")
