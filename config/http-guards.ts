@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { Express, NextFunction, Request, Response } from 'express'
 import { corsOrigins, isProduction, positiveInt } from './app-env'
 import { engineUrl } from './engine-supervisor'
+import { installAccess, type AccessOptions } from './access'
 
 // Motia passes a request to a Python step as ONE command-line argument: above ~64 KB the spawn fails
 // with E2BIG (a 500). What is passed on (the body as Motia re-serializes it, plus the headers) is
@@ -17,7 +18,7 @@ const fieldError = (res: Response, status: number, field: string, message: strin
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-export function installGuards(app: Express): void {
+export function installGuards(app: Express, access: AccessOptions): void {
   const maxBody = Math.min(positiveInt(process.env.MAX_BODY_BYTES, 1_000_000), STEP_ARG_MAX)
   const audioMax = positiveInt(process.env.AUDIO_MAX_BYTES, 20_000_000)
   const production = isProduction()
@@ -34,6 +35,9 @@ export function installGuards(app: Express): void {
     if (!production && LOOPBACK.test(req.socket.remoteAddress || '')) return next()
     res.status(404).json({ error: 'not found' })
   })
+
+  // API keys and rate limits: after CORS (a browser sees the 401/429), before any route
+  installAccess(app, access)
 
   // POST /audio: Python steps cannot receive binary bodies, so stream the raw upload to the engine.
   app.post('/audio', (req, res) => proxyAudio(req, res, audioMax))

@@ -4,7 +4,7 @@ when the engine has no AI routes. SCORE_MODE=async: enqueue it like /score_async
 import time
 
 from scoring import engine_client, jobs
-from scoring.jobs_api import accept_one, bad, field_errors, idempotent, reply
+from scoring.jobs_api import accept_one, bad, client_of, field_errors, idempotent, reply
 from scoring.settings import get_settings
 
 config = {
@@ -22,7 +22,7 @@ async def handler(req, context):
     settings = get_settings()
     body = req.get("body")
     if settings.score_mode == "async":
-        return await idempotent(context, req, "score", lambda: accept_one(context, body, mode="score"))
+        return await idempotent(context, req, "score", lambda: accept_one(context, body, mode="score", client=client_of(req)))
     if not isinstance(body, dict):
         return bad("body", "must be a JSON object", 422)
     t0 = time.perf_counter()
