@@ -7,7 +7,6 @@ app connects as), and the schema revokes them from PUBLIC. Migrations are number
 from __future__ import annotations
 
 import csv
-import io
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Optional
@@ -145,8 +144,3 @@ def write_csv(rows: Iterable[dict], out) -> int:
         n += 1
     return n
 
-
-def to_text(rows: Iterable[dict], fmt: str) -> str:
-    buf = io.StringIO()
-    (write_csv if fmt == "csv" else write_jsonl)(rows, buf)
-    return buf.getvalue()

@@ -13,7 +13,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Optional
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scoring import jobs
 from scoring.netguard import FetchRefused, check_url, pinned
@@ -92,6 +92,15 @@ def post(url: str, raw: bytes, secret: str, *, allow_private: bool, timeout_s: f
         return Outcome(False, error=str(e), refused=True, url=url)
     except httpx.HTTPError as e:
         return Outcome(False, error=f"{type(e).__name__}: {e}", url=url)
+
+
+def redacted(url: Optional[str]) -> Optional[str]:
+    """The URL without credentials, query or fragment (they may carry tokens): what the audit log keeps."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
 def backoff_s(attempt: int) -> float:

@@ -55,7 +55,7 @@ async def handler(data, context):
     event = ("webhook.delivered" if out.ok else "webhook.refused" if out.refused
              else "webhook.gave_up" if done else "webhook.attempt_failed")
     await audit.record(context, event, **where, event_sent=body["event"], attempt=attempt, status=out.status,
-                       error=out.error, url=out.url)
+                       error=out.error, url=webhooks.redacted(out.url))
     context.logger.info(event, {**where, "attempt": attempt, "status": out.status, "error": out.error})
     if not done:
         raise RuntimeError(f"webhook try {attempt} failed ({out.error}); the queue retries it")
