@@ -100,6 +100,7 @@ def redacted(url: Optional[str]) -> Optional[str]:
         return url
     parts = urlsplit(url)
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
