@@ -13,6 +13,7 @@ import { recordStepTimeouts } from './config/step-timeouts'
 import { surviveRedisOutages } from './config/redis-outages'
 import { configuredKeys, streamAuthenticate } from './config/access'
 import { motiaRedisConnection } from './config/motia-redis'
+import { installPractice } from './config/practice'
 
 // Production (APP_ENV=production or `make start`): no Workbench, whatever command started the app.
 if (isProduction()) process.env.MOTIA_DOCKER_DISABLE_WORKBENCH = 'true'
@@ -56,6 +57,7 @@ export default defineConfig({
     // CORS allow-list, admin routes closed, POST /emit closed, API keys and rate limits (config/access.ts),
     // checked JSON bodies, POST /audio proxy
     installGuards(app, { redis: () => (external ? connection : motiaRedisConnection()) })
+    installPractice(app) // GET /practice: the practice page (practice/, examples/batch.jsonl)
     recordStepTimeouts() // a step call killed at its deadline is counted in /metrics
     surviveRedisOutages() // a command lost in a Redis connection reset does not end the app
     startEngine() // the warm engine starts and stops with the app, restarted if it dies

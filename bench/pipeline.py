@@ -2,13 +2,21 @@
 
     python_modules/bin/python bench/pipeline.py                 # starts its own `motia dev` + engine
     python_modules/bin/python bench/pipeline.py --url http://127.0.0.1:3000 --ws ws://127.0.0.1:3000
+    python_modules/bin/python bench/pipeline.py --item write_essay --clients 8 --total 48 --poll 0.2
+    python_modules/bin/python bench/pipeline.py --workers off   # the stock runner: a new process per step call
 
 1. latency: N sequential submissions, each POST /score_async -> its `completed` event on the scoreJob
    stream (WebSocket subscription opened right after the 202); p50/p95.
 2. throughput: C concurrent clients submitting and awaiting completion, M submissions in all.
-3. overhead: from each job's timings: emit -> NlpScorer start (queue + Python process start + imports),
-   the NlpScorer handler (state RPCs + engine call), the engine's own scoring time, and the rest
-   (AI step, Aggregator, stream push); plus the bare cost of starting a step process with its imports.
+   With --poll S the clients do what the guide's frontends do: POST /score_async, then GET /job/{id}
+   every S seconds until it is completed (every poll is a step call too).
+3. engine: the same clients and submissions against the warm engine's own POST /score, in the same run:
+   the pipeline's throughput is reported as a share of it.
+4. step calls: CPU of the app (Node, the Python step workers or processes) per GET /job/{id}, the
+   lightest step call, over sequential calls; and its latency.
+5. overhead: from each job's timings: emit -> NlpScorer start (queue + worker pick-up), the NlpScorer
+   handler (state RPCs + engine call), the engine's own scoring time, and the rest (AI step, Aggregator,
+   stream push); plus the bare cost of starting a step process with its imports (the stock runner's cost).
 """
 from __future__ import annotations
 
@@ -99,6 +107,31 @@ async def one(client: httpx.AsyncClient, ws_url: str, body: dict, timeout: float
                     return time.perf_counter() - t0, job_id
 
 
+async def one_polled(client: httpx.AsyncClient, body: dict, every_s: float, timeout: float = 180) -> tuple[float, str]:
+    """POST /score_async, then GET /job/{id} every `every_s` until completed (a frontend without WebSockets)."""
+    body = vary(body)
+    t0 = time.perf_counter()
+    r = await client.post("/score_async", json=body)
+    r.raise_for_status()
+    job_id = r.json()["job_id"]
+    while time.perf_counter() - t0 < timeout:
+        await asyncio.sleep(every_s)
+        job = (await client.get(f"/job/{job_id}")).json()
+        if job.get("status") == "completed":
+            return time.perf_counter() - t0, job_id
+        if job.get("status") == "failed":
+            raise RuntimeError(f"job {job_id} failed: {job.get('error')}")
+    raise TimeoutError(job_id)
+
+
+async def one_engine(client: httpx.AsyncClient, body: dict) -> tuple[float, str]:
+    """The warm engine's own POST /score: the reference the pipeline is measured against."""
+    t0 = time.perf_counter()
+    r = await client.post("/score", json=vary(body))
+    r.raise_for_status()
+    return time.perf_counter() - t0, ""
+
+
 async def latency(url, ws_url, body, n):
     out, ids = [], []
     async with httpx.AsyncClient(base_url=url, timeout=60) as c:
@@ -109,7 +142,7 @@ async def latency(url, ws_url, body, n):
     return out, ids
 
 
-async def throughput(url, ws_url, body, clients, total):
+async def throughput(url, ws_url, body, clients, total, poll_s=None, engine=False):
     done, ids = [], []
     queue = asyncio.Queue()
     for _ in range(total):
@@ -118,7 +151,12 @@ async def throughput(url, ws_url, body, clients, total):
     async def worker(c):
         while not queue.empty():
             queue.get_nowait()
-            dt, job_id = await one(c, ws_url, body)
+            if engine:
+                dt, job_id = await one_engine(c, body)
+            elif poll_s:
+                dt, job_id = await one_polled(c, body, poll_s)
+            else:
+                dt, job_id = await one(c, ws_url, body)
             done.append(dt)
             ids.append(job_id)
 
@@ -144,6 +182,25 @@ def overhead(url, ids):
             "engine_ms": engine, "nlp_handler_minus_engine_ms": round(step - engine, 1),
             "after_nlp_ms (AI step, Aggregator, stream)": round(total - queue - step, 1),
             "motia_share_of_total": round(1 - engine / total, 3) if total else None}
+
+
+def step_calls(url: str, job_id: str, node_pid, n: int = 200) -> dict:
+    """GET /job/{id} n times in a row: latency, and the app's CPU (Node + Python step workers/processes) per call."""
+    with httpx.Client(base_url=url, timeout=30) as c:
+        c.get(f"/job/{job_id}")
+        cpu0 = cpu_snapshot(node_pid) if node_pid else None
+        ts = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            c.get(f"/job/{job_id}").raise_for_status()
+            ts.append(time.perf_counter() - t0)
+        cpu1 = cpu_snapshot(node_pid) if node_pid else None
+    out = {"calls": n, "latency_p50_ms": round(pct(ts, 0.5) * 1000, 1), "latency_p95_ms": round(pct(ts, 0.95) * 1000, 1)}
+    if cpu1:
+        per = {k: (cpu1.get(k, 0) - cpu0.get(k, 0)) / n * 1000 for k in ("node", "step processes", "step workers")}
+        out["app_cpu_ms_per_call"] = round(sum(per.values()), 2)
+        out["of which"] = {k: round(v, 2) for k, v in per.items()}
+    return out
 
 
 def step_process_start(repeat=5):
@@ -196,8 +253,9 @@ def cpu_snapshot(node_pid: int) -> dict:
             name = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        key = "engine" if "scoring.server" in name else "redis" if "redis-server" in name else None
-        if key:
+        key = ("engine" if "scoring.server" in name else "redis" if "redis-server" in name
+               else "step workers" if "python-worker.py" in name else None)
+        if key:  # (a worker that ended meanwhile is counted in "step processes", as Node reaped it)
             snap[key] = snap.get(key, 0.0) + _cpu_s(child, children=False)
     return snap
 
@@ -207,7 +265,8 @@ def start_app(args):
     port, engine_port = free_port(21678), free_port()
     d = Path(tempfile.mkdtemp(prefix="bench-motia-"))
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDISMS_SYSTEM_BINARY": shutil.which("redis-server") or "",
-           "ENGINE_PORT": str(engine_port), "AI_MODE": args.ai_mode}
+           "ENGINE_PORT": str(engine_port), "AI_MODE": args.ai_mode, "MOTIA_PYTHON_WORKERS": args.workers,
+           "MAX_QUEUE_DEPTH": "0"}
     log = open(d / "dev.log", "w")
     proc = subprocess.Popen([str(ROOT / "node_modules/.bin/motia"), "dev", "-p", str(port), "--motia-dir", str(d)],
                             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -217,7 +276,7 @@ def start_app(args):
     while time.time() - t0 < 180:
         try:
             if httpx.get(url + "/health", timeout=5).status_code == 200:
-                return proc, url, f"ws://127.0.0.1:{port}"
+                return proc, url, f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{engine_port}"
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
@@ -236,26 +295,39 @@ def main():
     ap.add_argument("--total", type=int, default=40, help="submissions in the throughput run")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--ai-mode", default="off", help="AI_MODE for a self-started app (default off: no cloud)")
+    ap.add_argument("--poll", type=float, help="clients poll GET /job/{id} every POLL seconds instead of the stream")
+    ap.add_argument("--workers", default="8", help="MOTIA_PYTHON_WORKERS for a self-started app ('off': stock runner)")
+    ap.add_argument("--engine-url", help="the engine of an app given by --url (for the engine's own throughput)")
     args = ap.parse_args()
     proc = None
     if args.url:
-        url, ws_url = args.url, args.ws or args.url.replace("http", "ws", 1)
+        url, ws_url, engine_url = args.url, args.ws or args.url.replace("http", "ws", 1), args.engine_url
     else:
-        proc, url, ws_url = start_app(args)
+        proc, url, ws_url, engine_url = start_app(args)
     body = ITEMS[args.item]
     try:
         asyncio.run(latency(url, ws_url, body, args.warmup))
         lat, ids = asyncio.run(latency(url, ws_url, body, args.n))
         cpu0 = cpu_snapshot(proc.pid) if proc else None
-        wall, tp, tp_ids = asyncio.run(throughput(url, ws_url, body, args.clients, args.total))
+        wall, tp, tp_ids = asyncio.run(throughput(url, ws_url, body, args.clients, args.total, poll_s=args.poll))
         cpu1 = cpu_snapshot(proc.pid) if proc else None
+        engine_tp = None
+        if engine_url:
+            e_wall, e_done, _ = asyncio.run(throughput(engine_url, None, body, args.clients, args.total, engine=True))
+            engine_tp = {"per_s": round(len(e_done) / e_wall, 2), "latency_p50_s": round(pct(e_done, 0.5), 3)}
         report = {
             "item": args.item, "cpu_cores": os.cpu_count(), "load_avg_1m_before": round(os.getloadavg()[0], 2),
+            "step_runner": "stock (a process per call)" if args.workers.lower() in ("off", "false", "0")
+                           else f"warm workers ({args.workers})",
+            "clients_wait_by": f"polling GET /job every {args.poll} s" if args.poll else "stream (WebSocket)",
             "latency_s": {"n": len(lat), "p50": round(pct(lat, 0.5), 3), "p95": round(pct(lat, 0.95), 3),
                           "min": round(min(lat), 3), "max": round(max(lat), 3)},
             "throughput": {"clients": args.clients, "submissions": len(tp), "wall_s": round(wall, 2),
                            "per_s": round(len(tp) / wall, 2), "latency_p50_s": round(pct(tp, 0.5), 3),
                            "latency_p95_s": round(pct(tp, 0.95), 3)},
+            "engine_own_score": engine_tp,
+            "pipeline_share_of_engine": round(len(tp) / wall / engine_tp["per_s"], 3) if engine_tp else None,
+            "step_calls (GET /job)": step_calls(url, ids[-1], proc.pid if proc else None),
             "overhead_sequential": overhead(url, ids),
             "overhead_concurrent": overhead(url, tp_ids),
             "step_process_start_ms": step_process_start(),

@@ -21,6 +21,8 @@ import { isProduction } from './app-env'
 
 export const CLIENT_HEADER = 'x-pte-client'
 const OPEN_PATHS = new Set(['/health'])
+// the practice page's static files (config/practice.ts) hold no data; the API calls the page makes need a key
+const STATIC_PAGE = /^\/practice(\/|$)/
 // the framework's admin routes: closed in production, loopback-only in dev (http-guards.ts), no key needed
 const ADMIN_PATHS = /^\/(__motia|motia)(\/|$)/
 const POLL_PATH = /^\/(job|workflow)\/[^/]+\/?$/
@@ -102,6 +104,7 @@ export function installAccess(app: Express, options: AccessOptions): void {
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     delete req.headers[CLIENT_HEADER] // only this hook says who the client is
     if (req.method === 'OPTIONS' || OPEN_PATHS.has(req.path) || ADMIN_PATHS.test(req.path)) return next()
+    if (req.method === 'GET' && STATIC_PAGE.test(req.path)) return next()
     let client: string | null = null
     if (keys.length) {
       const given = credential(req.headers)

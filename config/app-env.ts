@@ -13,6 +13,10 @@ export function corsOrigins(env: NodeJS.ProcessEnv = process.env): '*' | Set<str
   return list.includes('*') ? '*' : new Set(list)
 }
 
+/** MOTIA_PYTHON_WORKERS=off: the stock runner, one new Python process per step call (the carried patch's switch). */
+export const pythonWorkersOff = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  ['off', 'false', '0'].includes((env.MOTIA_PYTHON_WORKERS ?? '').trim().toLowerCase())
+
 export const positiveInt = (value: string | undefined, fallback: number): number => {
   const n = Number(value)
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback

@@ -1,13 +1,14 @@
 // Express middleware installed by motia.config.ts before Motia's own body parsers and routes.
 import http from 'node:http'
 import type { Express, NextFunction, Request, Response } from 'express'
-import { corsOrigins, isProduction, positiveInt } from './app-env'
+import { corsOrigins, isProduction, positiveInt, pythonWorkersOff } from './app-env'
 import { engineUrl } from './engine-supervisor'
 import { installAccess, type AccessOptions } from './access'
 
-// Motia passes a request to a Python step as ONE command-line argument: above ~64 KB the spawn fails
-// with E2BIG (a 500). What is passed on (the body as Motia re-serializes it, plus the headers) is
-// therefore capped below that, with a clear 413.
+// Warm step workers (the default) receive a request over their IPC channel: bodies up to MAX_BODY_BYTES.
+// The stock runner (MOTIA_PYTHON_WORKERS=off) passes it as ONE command-line argument, and above ~64 KB the
+// spawn fails with E2BIG (a 500): then what is passed on (the body as Motia re-serializes it, plus the
+// headers) is capped below that, with a clear 413.
 export const STEP_ARG_MAX = 60_000
 // Deeper JSON than any submission needs is refused before a step sees it (2,000 levels gave 500s).
 export const MAX_JSON_DEPTH = 32
@@ -19,7 +20,8 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export function installGuards(app: Express, access: AccessOptions): void {
-  const maxBody = Math.min(positiveInt(process.env.MAX_BODY_BYTES, 1_000_000), STEP_ARG_MAX)
+  const argvTransport = pythonWorkersOff()
+  const maxBody = Math.min(positiveInt(process.env.MAX_BODY_BYTES, 1_000_000), argvTransport ? STEP_ARG_MAX : Infinity)
   const audioMax = positiveInt(process.env.AUDIO_MAX_BYTES, 20_000_000)
   const production = isProduction()
 
@@ -64,8 +66,10 @@ export function installGuards(app: Express, access: AccessOptions): void {
       done = true
       const [body, refusal] = parseBody(Buffer.concat(chunks))
       if (refusal) return fieldError(res, refusal.status, 'body', refusal.message)
-      const passedOn = Buffer.byteLength(JSON.stringify(body ?? {})) + Buffer.byteLength(JSON.stringify(req.headers))
-      if (passedOn > STEP_ARG_MAX) return tooLarge(req, res, maxBody)
+      if (argvTransport) {
+        const passedOn = Buffer.byteLength(JSON.stringify(body ?? {})) + Buffer.byteLength(JSON.stringify(req.headers))
+        if (passedOn > STEP_ARG_MAX) return tooLarge(req, res, maxBody)
+      }
       ;(req as any).body = body
       ;(req as any)._body = true // tells Motia's body parsers the body is already read
       next()

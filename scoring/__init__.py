@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:  # lazy, so that `import scoring.models` in a step stays light
     if name in ("score", "Engine"):
-        from scoring import engine
-        return getattr(engine, name)
+        # importlib, not an import statement: `motia build` follows import statements to decide which
+        # third-party packages a step's bundle needs, and steps call the engine, they never load its models
+        import importlib
+        return getattr(importlib.import_module("scoring.engine"), name)
     if name in ("Submission", "ScoreResult", "InvalidSubmission"):
         from scoring import models
         return getattr(models, name)

@@ -83,7 +83,10 @@ async def request(method: str, url: str, body: Optional[bytes] = None, timeout: 
                 raise ConnectionResetError("engine closed the connection")
             status = int(status_line.split()[1])
             length, chunked = None, False
-            while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
                 name, _, value = line.decode("latin-1").partition(":")
                 name = name.strip().lower()
                 if name == "content-length":
@@ -92,7 +95,10 @@ async def request(method: str, url: str, body: Optional[bytes] = None, timeout: 
                     chunked = True
             if chunked:
                 data = b""
-                while (size := int((await reader.readline()).split(b";")[0].strip() or b"0", 16)):
+                while True:
+                    size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                    if not size:
+                        break
                     data += await reader.readexactly(size)
                     await reader.readline()
             elif length is not None:

@@ -132,7 +132,8 @@ async def check(items: list) -> dict:
         pass  # down, restarting, or an older engine without /accept
     from scoring.settings import get_settings
     settings = get_settings()
-    return {"results": [{"errors": errors} if (errors := validate(raw)) else {"ai_plan": None} for raw in items],
+    results = [validate(raw) for raw in items]
+    return {"results": [{"errors": errors} if errors else {"ai_plan": None} for errors in results],
             "job_ttl_s": settings.job_ttl_s, "max_queue_depth": settings.max_queue_depth,
             "webhook_url": settings.webhook_url, "engine": engine_client.params(settings)}
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from scoring.catalogue import CATALOGUE, ITEM_TYPES
 
-MAX_TEXT_CHARS = 20_000
-MAX_WORDS = 2_000
+MAX_TEXT_CHARS = 20000
+MAX_WORDS = 2000
 
 ItemType = Literal[ITEM_TYPES]  # type: ignore[valid-type]
 

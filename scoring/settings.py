@@ -30,9 +30,9 @@ class Settings(BaseSettings):
     # API behaviour
     score_mode: Literal["sync", "async"] = "sync"
     score_sync_timeout_s: float = 20.0
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 1000000
     batch_max_items: int = 100
-    job_ttl_s: int = 86_400
+    job_ttl_s: int = 86400
     job_deadline_s: int = 300
     job_max_attempts: int = 3
     max_queue_depth: int = 200  # unfinished jobs above which the async endpoints answer 503 + Retry-After (0: no limit)
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     # audio
     audio_dir: str = ".data/audio"
-    audio_max_bytes: int = 20_000_000
+    audio_max_bytes: int = 20000000
     audio_max_seconds: float = 180.0
     audio_url_allow_private: bool = False
 
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     ai_providers: str = "vercel,google"  # order tried; a provider without a key is skipped
     ai_backoff_s: float = 0.5  # first retry delay, doubled each retry
     ai_cache_size: int = 2048  # identical rubric requests answered from memory (0: off)
-    ai_cache_ttl_s: float = 86_400.0
+    ai_cache_ttl_s: float = 86400.0
     vercel_ai_price_in_per_mtok: float = 0.15  # USD per million tokens, for cost accounting only
     vercel_ai_price_out_per_mtok: float = 0.60
     google_genai_price_in_per_mtok: float = 0.10

@@ -15,7 +15,7 @@ config = {
 }
 
 MAX_ITEMS = 200
-ASSESSMENT_TTL_S = 30 * 86_400  # an assessment summarises jobs that expire after JOB_TTL_S: kept longer
+ASSESSMENT_TTL_S = 30 * 86400  # an assessment summarises jobs that expire after JOB_TTL_S: kept longer
 
 
 async def results_of(context, job_ids, client, field="job_ids"):

@@ -49,6 +49,6 @@ async def handler(data, context):
     await context.state.set(jobs.TRANSCRIPTS, job_id, {"job_id": job_id, "transcript": transcript})
     event = {"job_id": job_id, "item_type": data.get("item_type"), "has_transcript": transcript is not None,
              "emitted_at": time.time()}
-    if transcript is not None and len(transcript) < 16_000:  # small enough to travel inline
+    if transcript is not None and len(transcript) < 16000:  # small enough to travel inline
         event["transcript"] = transcript
     await context.emit({"topic": "transcript.ready", "data": event})

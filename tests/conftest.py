@@ -250,7 +250,8 @@ def motia_app(tmp_path_factory):
     log = motia_dir / "dev.log"
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDISMS_SYSTEM_BINARY": shutil.which("redis-server") or "",
            "ENGINE_HOST": "127.0.0.1", "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
-           "ENGINE_WAIT_S": "0", "JOB_DEADLINE_S": "40", "AUDIO_MAX_BYTES": "2000000", "AI_MODE": "off"}
+           "ENGINE_WAIT_S": "0", "JOB_DEADLINE_S": "40", "AUDIO_MAX_BYTES": "2000000", "AI_MODE": "off",
+           "MAX_BODY_BYTES": "60000"}  # a low body limit, so the page's and the API's 413s can be reached
     for k in ("REDIS_HOST", "ENGINE_URL", "SCORE_MODE"):
         env.pop(k, None)
     t0 = time.time()

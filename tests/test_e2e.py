@@ -124,7 +124,7 @@ def test_bad_requests_name_the_field(motia_app):
 
 
 def test_oversized_body_is_413(motia_app):
-    big = {**WFD, "response": {"text": "word " * 20_000}}  # 100 KB: above the step command-line budget
+    big = {**WFD, "response": {"text": "word " * 20_000}}  # 100 KB: above MAX_BODY_BYTES (60,000 in the tests' app)
     with client(motia_app) as c:
         r = c.post("/score_async", json=big)
         assert r.status_code == 413 and r.json()["errors"][0]["field"] == "body"

@@ -30,6 +30,8 @@ def test_motia_and_every_plugin_pinned_exactly():
      "MOTIA_STEP_TIMEOUT_S"),
     ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/server.mjs", "error?.stepTimeout"),
     ("motia+0.17.6-beta.187.patch", "node_modules/motia/dist/redis/connection.mjs", "reconnecting"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/python/python-worker.py", "SharedRpc"),
+    ("@motiadev+core+0.17.6-beta.187.patch", "node_modules/@motiadev/core/dist/src/call-step-file.mjs", "pythonWorkerPool"),
 ])
 def test_patches_exist_and_are_applied(patch, target, marker):
     assert marker in (ROOT / "patches" / patch).read_text()
