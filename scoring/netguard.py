@@ -5,10 +5,14 @@ checked address (`pinned`: the Host header and TLS name stay the URL's), so a DN
 check and connect (rebinding) cannot reach an internal host. Callers re-check every redirect. Stdlib only."""
 from __future__ import annotations
 
-import ipaddress
+import importlib
 import socket
 from typing import Any
 from urllib.parse import urlsplit
+
+# stdlib, but missing from Motia's bundler's list of standard modules (it would look for a package named
+# "ipaddress" and fail the build): loaded without an import statement
+ipaddress = importlib.import_module("ipaddress")
 
 
 MAX_URL_CHARS = 2048

@@ -2,9 +2,8 @@
 into PostgreSQL's append-only `audit_logs` (scoring/audit_store.py); entries leave the queue only after their
 transaction committed, so a PostgreSQL outage delays the log and loses nothing. Motia's cron lock makes it the
 single writer across instances. Without DATABASE_URL it runs once a day and does nothing (psycopg not imported)."""
-import os
-
 from scoring import audit
+from scoring.settings import get_settings
 
 config = {
     "type": "cron",
@@ -17,7 +16,7 @@ config = {
 
 
 async def handler(context):
-    url = os.environ.get("DATABASE_URL")
+    url = get_settings().database_url
     if not url:
         return
     from scoring.audit_store import drain
