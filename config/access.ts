@@ -135,8 +135,9 @@ export function installAccess(app: Express, options: AccessOptions): void {
 
 /** `streamAuth` for motia.config.ts: with API keys on, a WebSocket upgrade without a valid key is refused
  * (401 on the upgrade); the context names the key. */
+let streamKeys: Key[] | null = null
 export function streamAuthenticate(request: { headers: Record<string, any>; url?: string }): { client: string | null } {
-  const keys = configuredKeys()
+  const keys = (streamKeys ??= configuredKeys())
   if (!keys.length) return { client: null }
   const client = matchKey(keys, credential(request.headers, request.url))
   if (!client) throw new Error('unauthorized')

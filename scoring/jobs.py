@@ -14,6 +14,7 @@ State layout (Motia state, i.e. Redis):
   pte:batches, pte:workflows, pte:assessments   records keyed by their ids
   pte:expiry:<hour>/<entry>     what to delete once that hour has passed (JOB_TTL_S): the sweeper drops
                                  whole past buckets, so expiry never scans every job
+  pte:webhooks/<delivery id>    a webhook delivery's tries (steps/webhook_step.py)
   pte:audit/<entry id>          audit entries waiting for the PostgreSQL writer (scoring/audit.py; DATABASE_URL)
 
 Jobs, workflows, batches and assessments carry `client`: the name of the API key that created them (None when
@@ -21,6 +22,7 @@ keys are off); scoring.jobs_api.lookup answers 404 to any other client.
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from pathlib import Path
@@ -284,11 +286,15 @@ async def finish(ctx, job: dict, parts: dict[str, dict], *, result: Optional[dic
 
 
 WEBHOOK_TOPIC = "webhook.deliver"  # steps/webhook_step.py; every step that finishes jobs lists it in `emits`
+WEBHOOKS = "pte:webhooks"  # one record per delivery ("submission:<job id>", "workflow:<workflow id>"): its tries
+CLAIM_SETTLE_S = 0.3
 
 
 async def notify(ctx, job: dict) -> None:
     """Ask the webhook step to tell the job's webhook (if any) of its outcome, and the workflow's webhook (if
-    any) once this was the workflow's last unfinished job."""
+    any) once this was the workflow's last unfinished job. Two last jobs finishing at once may both see the
+    other finished: each writes its claim on the workflow's delivery, waits CLAIM_SETTLE_S, and only the one
+    whose claim is still there (the last writer) asks for the delivery (state has no compare-and-set)."""
     if job.get("webhook_url"):
         await ctx.emit({"topic": WEBHOOK_TOPIC, "data": {"kind": "submission", "id": job["job_id"]}})
     wf = await get(ctx, WORKFLOWS, job["workflow_id"]) if job.get("workflow_id") else None
@@ -297,7 +303,13 @@ async def notify(ctx, job: dict) -> None:
     for other in wf.get("job_ids") or []:
         if other != job["job_id"] and ((await get(ctx, JOBS, other)) or {}).get("status") not in (*TERMINAL, None):
             return
-    await ctx.emit({"topic": WEBHOOK_TOPIC, "data": {"kind": "workflow", "id": wf["workflow_id"]}})
+    key, claim = f"workflow:{wf['workflow_id']}", new_id("claim")
+    if (await get(ctx, WEBHOOKS, key)) is not None:
+        return  # already claimed (a duplicate event for a job that finished long ago)
+    await ctx.state.set(WEBHOOKS, key, {"delivery_id": key, "attempts": 0, "claim": claim})
+    await asyncio.sleep(CLAIM_SETTLE_S)
+    if ((await get(ctx, WEBHOOKS, key)) or {}).get("claim") == claim:
+        await ctx.emit({"topic": WEBHOOK_TOPIC, "data": {"kind": "workflow", "id": wf["workflow_id"], "claim": claim}})
 
 
 async def delete_job(ctx, job_id: str) -> Optional[dict]:

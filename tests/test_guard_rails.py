@@ -240,11 +240,24 @@ def test_a_workflow_is_posted_once_its_last_job_finished(ctx, webhook_env, recei
                                                              "webhook_url": receiver.url + "/wf"}), ctx))
     assert res["status"] == 201, res
     due = pump(ctx)
-    assert due == [{"kind": "workflow", "id": res["body"]["workflow_id"]}]
+    assert [(d["kind"], d["id"]) for d in due] == [("workflow", res["body"]["workflow_id"])]
     run(webhook.handler(due[0], ctx))
     import json
     body = json.loads(receiver.calls[0]["raw"])
     assert body["event"] == "workflow.completed" and body["counts"] == {"completed": 2}
+
+
+def test_two_last_jobs_finishing_together_send_one_workflow_webhook(ctx, webhook_env):
+    wid = "wf_race"
+    ids = [run(jobs.create_job(ctx, WFD, ttl_s=60, workflow_id=wid))["job_id"] for _ in range(2)]
+    run(ctx.state.set(jobs.WORKFLOWS, wid, {"workflow_id": wid, "job_ids": ids, "webhook_url": "http://x.example/"}))
+
+    async def both():
+        import asyncio
+        await asyncio.gather(*(jobs.finish(ctx, run_job, {}, result=None, error="x")
+                               for run_job in [await jobs.get(ctx, jobs.JOBS, i) for i in ids]))
+    run(both())
+    assert [e["data"]["kind"] for e in ctx.emitted if e["topic"] == "webhook.deliver"] == ["workflow"]
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://169.254.169.254/latest/meta-data", "http://[::1]/x",
@@ -291,3 +304,13 @@ def test_the_last_try_gives_up(ctx, webhook_env, receiver, monkeypatch):
     assert [e["event"] for e in audit_events(ctx)] == ["webhook.attempt_failed", "webhook.gave_up"]
     import json
     assert json.loads(receiver.calls[0]["raw"])["event"] == "submission.failed"
+
+
+def test_a_synchronous_score_is_in_the_audit_log(ctx, engine_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://unused")
+    score = load_step("steps/score_api_step.py")
+    res = run(score.handler(as_client("web", body=WFD), ctx))
+    assert res["status"] == 200, res
+    [entry] = ctx.state.groups[audit.QUEUE].values()
+    assert entry["event"] == "submission.scored" and entry["client"] == "web" and entry["data"]["mode"] == "sync"
+    assert entry["data"]["score"] == res["body"]["score"] and entry["data"]["rule_version"]
