@@ -127,7 +127,7 @@ function cors(allowed: '*' | Set<string>) {
     const setHeader = res.setHeader.bind(res)
     if (ok) {
       setHeader('Access-Control-Allow-Origin', allowed === '*' ? '*' : origin!)
-      setHeader('Access-Control-Expose-Headers', 'Location, Retry-After')
+      setHeader('Access-Control-Expose-Headers', 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset')
       if (allowed !== '*') setHeader('Vary', 'Origin')
     }
     ;(res as any).setHeader = (name: string, value: any) =>
