@@ -10,7 +10,7 @@ export REDISMS_DISABLE_POSTINSTALL := 1
 help:
 	@echo "make dev    - install what is missing, then Motia (API + Workbench on :$(PORT)) + the warm engine"
 	@echo "make test   - install what is missing, make sure Redis runs, run every test with pytest"
-	@echo "make start  - production: motia start under a supervisor, Workbench and admin routes off (set REDIS_HOST for a shared Redis)"
+	@echo "make start  - production: motia start under a supervisor, Workbench and admin routes off (needs API_KEYS; set REDIS_HOST for a shared Redis)"
 	@echo "make bench  - pipeline latency/throughput (bench/pipeline.py)"
 
 install:

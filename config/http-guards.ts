@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { Express, NextFunction, Request, Response } from 'express'
 import { corsOrigins, isProduction, positiveInt, pythonWorkersOff } from './app-env'
 import { engineUrl } from './engine-supervisor'
+import { installAccess, type AccessOptions } from './access'
 
 // Warm step workers (the default) receive a request over their IPC channel: bodies up to MAX_BODY_BYTES.
 // The stock runner (MOTIA_PYTHON_WORKERS=off) passes it as ONE command-line argument, and above ~64 KB the
@@ -18,7 +19,7 @@ const fieldError = (res: Response, status: number, field: string, message: strin
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-export function installGuards(app: Express): void {
+export function installGuards(app: Express, access: AccessOptions): void {
   const argvTransport = pythonWorkersOff()
   const maxBody = Math.min(positiveInt(process.env.MAX_BODY_BYTES, 1_000_000), argvTransport ? STEP_ARG_MAX : Infinity)
   const audioMax = positiveInt(process.env.AUDIO_MAX_BYTES, 20_000_000)
@@ -36,6 +37,9 @@ export function installGuards(app: Express): void {
     if (!production && LOOPBACK.test(req.socket.remoteAddress || '')) return next()
     res.status(404).json({ error: 'not found' })
   })
+
+  // API keys and rate limits: after CORS (a browser sees the 401/429), before any route
+  installAccess(app, access)
 
   // POST /audio: Python steps cannot receive binary bodies, so stream the raw upload to the engine.
   app.post('/audio', (req, res) => proxyAudio(req, res, audioMax))
@@ -123,7 +127,7 @@ function cors(allowed: '*' | Set<string>) {
     const setHeader = res.setHeader.bind(res)
     if (ok) {
       setHeader('Access-Control-Allow-Origin', allowed === '*' ? '*' : origin!)
-      setHeader('Access-Control-Expose-Headers', 'Location, Retry-After')
+      setHeader('Access-Control-Expose-Headers', 'Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset')
       if (allowed !== '*') setHeader('Vary', 'Origin')
     }
     ;(res as any).setHeader = (name: string, value: any) =>

@@ -5,6 +5,7 @@
     pte-score assess [FILE]         # item results (a JSON list, or JSON lines such as batch output)
                                     #   -> skill / overall / CEFR estimate
     pte-score catalogue [--markdown | --json]   # the item table
+    pte-score audit export [--since ISO] [--until ISO] [--format jsonl|csv]   # the audit log (DATABASE_URL)
 
 Batch: output line k answers input line k, in order. A line that cannot be scored (invalid JSON,
 an invalid submission, an empty line) becomes `{"line": k, "error": "...", "errors": [{"field",
@@ -179,6 +180,33 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(value: str):
+    """An ISO 8601 date or time (UTC unless it names a zone)."""
+    from datetime import datetime, timezone
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {value!r}")
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    import os
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        print("pte-score: audit export needs DATABASE_URL (or --database-url)", file=sys.stderr)
+        return 2
+    from scoring import audit_store
+    rows = audit_store.export(url, since=args.since, until=args.until)
+    write = audit_store.write_csv if args.format == "csv" else audit_store.write_jsonl
+    try:
+        write(rows, sys.stdout)
+    except audit_store.psycopg.Error as exc:
+        print(f"pte-score: audit export failed: {str(exc).strip()}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pte-score", description="PTE Academic scoring engine (rule version "
                                 f"{CATALOGUE.rule_version}).")
@@ -199,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--markdown", action="store_true", help="as a Markdown table")
     g.add_argument("--json", action="store_true", help="the whole catalogue as JSON")
     c.set_defaults(fn=_cmd_catalogue)
+    au = sub.add_parser("audit", help="the audit log in PostgreSQL (DATABASE_URL)")
+    ausub = au.add_subparsers(dest="audit_command", required=True)
+    ex = ausub.add_parser("export", help="audit entries in order, as JSON lines or CSV")
+    ex.add_argument("--since", type=_when, help="from this time on (ISO 8601, UTC by default)")
+    ex.add_argument("--until", type=_when, help="before this time")
+    ex.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    ex.add_argument("--database-url", help="default: DATABASE_URL")
+    ex.set_defaults(fn=_cmd_audit)
     return p
 
 

@@ -14,13 +14,21 @@ State layout (Motia state, i.e. Redis):
   pte:batches, pte:workflows, pte:assessments   records keyed by their ids
   pte:expiry:<hour>/<entry>     what to delete once that hour has passed (JOB_TTL_S): the sweeper drops
                                  whole past buckets, so expiry never scans every job
+  pte:webhooks/<delivery id>    a webhook delivery's tries (steps/webhook_step.py)
+  pte:audit/<entry id>          audit entries waiting for the PostgreSQL writer (scoring/audit.py; DATABASE_URL)
+
+Jobs, workflows, batches and assessments carry `client`: the name of the API key that created them (None when
+keys are off); scoring.jobs_api.lookup answers 404 to any other client.
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from pathlib import Path
 from typing import Any, Iterable, Optional
+
+from scoring import audit
 
 JOBS = "pte:jobs"
 SUBMISSIONS = "pte:submissions"
@@ -93,7 +101,7 @@ def expected_sources(kind: str) -> list[str]:
 
 def new_job(job_id: str, submission: dict, *, ttl_s: int, batch_id: Optional[str] = None,
             workflow_id: Optional[str] = None, index: Optional[int] = None, engine: Optional[dict] = None,
-            ai_plan: Optional[dict] = None) -> dict:
+            ai_plan: Optional[dict] = None, client: Optional[str] = None, webhook_url: Optional[str] = None) -> dict:
     kind = submission_kind(submission)
     t = now()
     return {"job_id": job_id, "status": "queued", "item_type": submission.get("item_type"), "kind": kind,
@@ -101,6 +109,8 @@ def new_job(job_id: str, submission: dict, *, ttl_s: int, batch_id: Optional[str
             "last_attempt_at": t, "expires_at": t + ttl_s, "batch_id": batch_id, "workflow_id": workflow_id,
             "index": index, "result": None, "error": None, "timings_ms": {},
             "engine": engine,  # engine_client.params(): steps call the engine without loading Settings
+            "client": client,  # the API key (its name) that submitted it
+            "webhook_url": webhook_url,  # told of the outcome (steps/webhook_step.py)
             "ai_plan": ai_plan}  # the AI partial when it was already decided at accept time (POST /accept)
 
 
@@ -109,11 +119,12 @@ async def get(ctx, group: str, key: str) -> Optional[dict]:
 
 
 async def create_job(ctx, submission: dict, *, ttl_s: int, batch_id=None, workflow_id=None, index=None,
-                     engine: Optional[dict] = None, ai_plan: Optional[dict] = None) -> dict:
+                     engine: Optional[dict] = None, ai_plan: Optional[dict] = None, client: Optional[str] = None,
+                     webhook_url: Optional[str] = None) -> dict:
     """Store the submission and its job record, index it as active, publish 'queued' on the stream."""
     job_id = new_id("job")
     job = new_job(job_id, submission, ttl_s=ttl_s, batch_id=batch_id, workflow_id=workflow_id, index=index,
-                  engine=engine, ai_plan=ai_plan)
+                  engine=engine, ai_plan=ai_plan, client=client, webhook_url=webhook_url)
     await ctx.state.set(SUBMISSIONS, job_id, submission)
     await ctx.state.set(JOBS, job_id, job)
     await ctx.state.set(ACTIVE, job_id, {"job_id": job_id, "since": job["created_at"]})
@@ -169,6 +180,13 @@ async def partials(ctx, job_id: str) -> dict[str, dict]:
 async def put_partial(ctx, job_id: str, source: str, status: str, **fields: Any) -> dict:
     partial = {"job_id": job_id, "source": source, "status": status, "at": now(), **fields}
     await ctx.state.set(partials_group(job_id), source, partial)
+    if status == "running":
+        await audit.record(ctx, "job.running", job_id=job_id, source=source, attempt=fields.get("attempt"))
+    else:
+        summary = partial_summary(partial)
+        summary.pop("traits", None)
+        await audit.record(ctx, "ai.decision" if source == "ai" else "score.partial", job_id=job_id, source=source,
+                           **summary)
     return partial
 
 
@@ -256,7 +274,57 @@ async def finish(ctx, job: dict, parts: dict[str, dict], *, result: Optional[dic
     await observe(ctx, f"{job['job_id']}:final", kind="job", status=job["status"], item_type=job.get("item_type"),
                   seconds=job["timings_ms"]["total"] / 1000)
     await publish(ctx, job, parts)
+    if error:
+        await audit.record(ctx, "submission.failed", **audit.of_job(job), error=error)
+    else:
+        await audit.record(ctx, "submission.completed", **audit.of_job(job), item_type=job.get("item_type"),
+                           score=(result or {}).get("score"), max_score=(result or {}).get("max_score"),
+                           rule_version=(result or {}).get("rule_version"),
+                           calibration_version=audit.calibration_version())
+    await notify(ctx, job)
     return job
+
+
+WEBHOOK_TOPIC = "webhook.deliver"  # steps/webhook_step.py; every step that finishes jobs lists it in `emits`
+WEBHOOKS = "pte:webhooks"  # one record per delivery ("submission:<job id>", "workflow:<workflow id>"): its tries
+CLAIM_SETTLE_S = 0.3
+
+
+async def notify(ctx, job: dict) -> None:
+    """Ask the webhook step to tell the job's webhook (if any) of its outcome, and the workflow's webhook (if
+    any) once this was the workflow's last unfinished job. Two last jobs finishing at once may both see the
+    other finished: each writes its claim on the workflow's delivery, waits CLAIM_SETTLE_S, and only the one
+    whose claim is still there (the last writer) asks for the delivery (state has no compare-and-set)."""
+    if job.get("webhook_url"):
+        await ctx.emit({"topic": WEBHOOK_TOPIC, "data": {"kind": "submission", "id": job["job_id"]}})
+    wf = await get(ctx, WORKFLOWS, job["workflow_id"]) if job.get("workflow_id") else None
+    if not wf or not wf.get("webhook_url"):
+        return
+    for other in wf.get("job_ids") or []:
+        if other != job["job_id"] and ((await get(ctx, JOBS, other)) or {}).get("status") not in (*TERMINAL, None):
+            return
+    key, claim = f"workflow:{wf['workflow_id']}", new_id("claim")
+    if (await get(ctx, WEBHOOKS, key)) is not None:
+        return  # already claimed (a duplicate event for a job that finished long ago)
+    await ctx.state.set(WEBHOOKS, key, {"delivery_id": key, "attempts": 0, "claim": claim})
+    await asyncio.sleep(CLAIM_SETTLE_S)
+    if ((await get(ctx, WEBHOOKS, key)) or {}).get("claim") == claim:
+        await ctx.emit({"topic": WEBHOOK_TOPIC, "data": {"kind": "workflow", "id": wf["workflow_id"], "claim": claim}})
+
+
+async def delete_job(ctx, job_id: str) -> Optional[dict]:
+    """Remove a job's submission, transcript, partials, record and stream items (data retention). Returns the
+    submission (its audio reference is for the caller to delete from the audio store), or None."""
+    job = await get(ctx, JOBS, job_id)
+    submission = await get(ctx, SUBMISSIONS, job_id)
+    for group in (SUBMISSIONS, TRANSCRIPTS, ACTIVE, JOBS):
+        await ctx.state.delete(group, job_id)
+    await ctx.state.clear(partials_group(job_id))
+    stream = getattr(ctx.streams, STREAM)
+    await stream.delete(job_id, job_id)
+    if job and job.get("workflow_id"):
+        await stream.delete(job["workflow_id"], f"wf-{job_id}")
+    return submission
 
 
 # ---- metrics: one observation per step call; Prometheus text rendered from totals + live observations

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Optional
 
-from scoring import engine_client, jobs
+from scoring import audit, engine_client, jobs
 
+CLIENT_HEADER = "x-pte-client"  # set by the app's access hook (config/access.ts) to the API key's name
 QUEUE_RETRY_AFTER_S = 5
 IDEMPOTENCY_TTL_S = 86400  # a repeated Idempotency-Key is recognised for a day
 
@@ -35,14 +36,65 @@ def not_found(field: str, noun: str, id_: str) -> dict:
     return reply(404, {"errors": [{"field": field, "message": f"no {noun} {id_!r} (unknown or expired)"}]})
 
 
+def client_of(req: dict) -> Optional[str]:
+    """The name of the API key the request came with (None when API keys are off). Only the app's access
+    hook sets this header: it removes any copy the client sent."""
+    value = (req.get("headers") or {}).get(CLIENT_HEADER)
+    return value if isinstance(value, str) and value else None
+
+
+def owned(record: Optional[dict], client: Optional[str]) -> bool:
+    """Whether `client` may see `record`: only the key that created it (or anyone, both without keys)."""
+    return bool(record) and record.get("client") == client
+
+
 async def lookup(ctx, req: dict, param: str, group: str) -> tuple[Optional[dict], Optional[dict]]:
     """The record named by the path parameter `param` (`job_id`, `workflow_id`, `assessment_id`) in the
     state group, or a 404 naming the parameter. Ids carry their kind's prefix (`job_`, `wf_`, `asm_`),
-    so an id of another kind is not looked up."""
+    so an id of another kind is not looked up; a record another API key created is a 404 as well."""
     id_ = (req.get("pathParams") or {}).get(param, "")
     prefix = jobs.ID_PREFIX[group]
     record = await jobs.get(ctx, group, id_) if id_.startswith(prefix + "_") else None
-    return (record, None) if record else (None, not_found(param, param.removesuffix("_id"), id_))
+    if owned(record, client_of(req)):
+        return record, None
+    return None, not_found(param, param.removesuffix("_id"), id_)
+
+
+async def delete_jobs(ctx, job_ids: list[str]) -> Optional[dict]:
+    """Remove each job's submission, results and stream items, and its uploaded audio from the engine's store.
+    The audio goes first: with the engine away nothing is deleted and the answer is a 503 to retry."""
+    for job_id in job_ids:
+        submission = await jobs.get(ctx, jobs.SUBMISSIONS, job_id) or {}
+        audio_id = (submission.get("response") or {}).get("audio_id")
+        if isinstance(audio_id, str) and audio_id:
+            try:
+                await engine_client.call("DELETE", f"/audio/{audio_id}", timeout=10, wait_s=2)
+            except engine_client.EngineRejected:
+                pass  # malformed: nothing stored under it
+            except engine_client.EngineUnavailable as e:
+                return reply(503, {"errors": [{"field": "engine", "message": f"audio store unavailable: {e}"}]},
+                             {"Retry-After": "2"})
+    for job_id in job_ids:
+        await jobs.delete_job(ctx, job_id)
+    return None
+
+
+async def delete_record(ctx, req: dict, param: str, group: str) -> dict:
+    """DELETE /job/{id}, /workflow/{id} (with its jobs), /assessments/{id}: 204, or 404 for an unknown id or
+    another key's record. The audit log keeps that it was deleted, by which key, never what it held."""
+    record, missing = await lookup(ctx, req, param, group)
+    if missing:
+        return missing
+    id_ = record[param]
+    job_ids = [id_] if group == jobs.JOBS else list(record.get("job_ids") or []) if group == jobs.WORKFLOWS else []
+    failed = await delete_jobs(ctx, job_ids)
+    if failed:
+        return failed
+    if group != jobs.JOBS:
+        await ctx.state.delete(group, id_)
+    await audit.record(ctx, f"{param.removesuffix('_id')}.deleted", client=client_of(req),
+                       **{param: id_}, **({"job_ids": job_ids} if group == jobs.WORKFLOWS else {}))
+    return reply(204, None)
 
 
 def parse(data: Any) -> tuple[Any, list[dict]]:
@@ -83,7 +135,7 @@ async def check(items: list) -> dict:
     results = [validate(raw) for raw in items]
     return {"results": [{"errors": errors} if errors else {"ai_plan": None} for errors in results],
             "job_ttl_s": settings.job_ttl_s, "max_queue_depth": settings.max_queue_depth,
-            "engine": engine_client.params(settings)}
+            "webhook_url": settings.webhook_url, "engine": engine_client.params(settings)}
 
 
 async def queue_full(ctx, checked: dict, adding: int) -> Optional[dict]:
@@ -113,7 +165,7 @@ def submission_list(body: Any, key: str, max_items: int) -> tuple[Optional[list]
 
 
 async def accept_many(ctx, items: list, *, key: str, mode: str, batch_id: Optional[str] = None,
-                      workflow_id: Optional[str] = None, all_or_nothing: bool = False) -> tuple[list[dict], list[dict], dict]:
+                      workflow_id: Optional[str] = None, all_or_nothing: bool = False, client: Optional[str] = None) -> tuple[list[dict], list[dict], dict]:
     """Validate each submission; store and enqueue the good ones (none when `all_or_nothing` and any is bad).
     Returns (accepted, rejected by index, the job settings used)."""
     checked = await check(items)
@@ -129,20 +181,23 @@ async def accept_many(ctx, items: list, *, key: str, mode: str, batch_id: Option
         if r.get("errors"):
             continue
         job = await enqueue(ctx, raw, checked, r.get("ai_plan"), mode=mode, batch_id=batch_id,
-                            workflow_id=workflow_id, index=i)
+                            workflow_id=workflow_id, index=i, client=client)
         accepted.append({"index": i, "job_id": job["job_id"], "status": "queued", "item_type": job["item_type"]})
     return accepted, rejected, checked
 
 
 async def enqueue(ctx, submission: dict, checked: dict, ai_plan: Optional[dict], *, mode: str, **where: Any) -> dict:
     job = await jobs.create_job(ctx, submission, ttl_s=checked["job_ttl_s"], engine=checked["engine"],
-                                ai_plan=ai_plan, **where)
+                                ai_plan=ai_plan, webhook_url=submission.get("webhook_url") or checked.get("webhook_url"),
+                                **where)
+    await audit.record(ctx, "submission.accepted", **audit.of_job(job), item_type=job["item_type"], mode=mode,
+                       batch_id=job.get("batch_id"))
     await ctx.emit(jobs.received_event(job))
     await jobs.observe(ctx, f"{job['job_id']}:accepted", kind="accepted", item_type=job["item_type"], mode=mode)
     return job
 
 
-async def accept_one(ctx, body: Any, *, mode: str) -> dict:
+async def accept_one(ctx, body: Any, *, mode: str, client: Optional[str] = None) -> dict:
     """POST /score_async (and /score in async mode): 202 {job_id, status, links} or 4xx naming fields."""
     if not isinstance(body, dict):
         return bad("body", "must be a JSON object", 422)
@@ -155,7 +210,7 @@ async def accept_one(ctx, body: Any, *, mode: str) -> dict:
     if full:
         await jobs.observe(ctx, jobs.new_id("rej"), kind="rejected", endpoint=mode, status=503)
         return full
-    job = await enqueue(ctx, body, checked, checked["results"][0].get("ai_plan"), mode=mode)
+    job = await enqueue(ctx, body, checked, checked["results"][0].get("ai_plan"), mode=mode, client=client)
     return reply(202, {"job_id": job["job_id"], "status": "queued", "item_type": job["item_type"],
                        "job_url": f"/job/{job['job_id']}",
                        "stream": {"name": jobs.STREAM, "group_id": job["job_id"], "id": job["job_id"]}},

@@ -128,6 +128,16 @@ class Submission(_Strict):
     response: Response
     item: Item = Item()
     options: ScoringOptions = ScoringOptions()
+    webhook_url: Optional[str] = None  # POSTed the signed result when the job completes or fails (async endpoints)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: Optional[str]) -> Optional[str]:
+        from scoring.netguard import url_problem
+        problem = url_problem(v) if v is not None else None
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @classmethod
     def parse(cls, data: Any) -> "Submission":

@@ -210,7 +210,8 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
                     errs = [{"field": e.field, "message": e.message} for e in exc.errors]
             results.append({"errors": errs} if errs else {"ai_plan": ai_plan(sub)})
         return JSONResponse({"results": results, "job_ttl_s": settings.job_ttl_s,
-                             "max_queue_depth": settings.max_queue_depth, "engine": engine_client.params(settings)})
+                             "max_queue_depth": settings.max_queue_depth, "webhook_url": settings.webhook_url,
+                             "engine": engine_client.params(settings)})
 
     async def combine(request: Request) -> JSONResponse:
         data, refused = await body(request)

@@ -1,7 +1,8 @@
 """Every setting of the service, read from the environment (and `.env`) in one place.
 
 `.env.example` lists the same names. Nothing else in the code reads os.environ, except
-`engine_client.env_url` (the engine address, for the API steps that skip loading this module)."""
+`engine_client.env_url` (the engine address, for the API steps that skip loading this module) and
+`audit.enabled` (DATABASE_URL, for the same reason)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -80,6 +81,16 @@ class Settings(BaseSettings):
     vercel_ai_price_out_per_mtok: float = 0.60
     google_genai_price_in_per_mtok: float = 0.10
     google_genai_price_out_per_mtok: float = 0.40
+
+    # audit log, webhooks (docs/operations.md "Guard rails"; API keys and rate limits are Node-side, see .env.example)
+    # PostgreSQL for the append-only audit log (table audit_logs); unset: no audit log. Steps read it from the
+    # environment (scoring/audit.py) without loading Settings
+    database_url: Optional[str] = None
+    webhook_url: Optional[str] = None  # default webhook of submissions and workflows that name none
+    webhook_secret: Optional[str] = None  # key of the X-PTE-Signature HMAC-SHA256; webhooks are not sent without it
+    webhook_allow_private: bool = False  # allow webhooks to private, loopback and link-local addresses
+    webhook_max_attempts: int = Field(default=6, ge=1, le=8)  # tries per webhook (backoff 1, 2, 4, 8, 16 s between)
+    webhook_timeout_s: float = 10.0  # per try
 
     # Redis (scale-out; also read by /health)
     redis_host: Optional[str] = None

@@ -28,6 +28,10 @@ FOOTER = """
 # EVENT_CONCURRENCY=2            # BullMQ default worker concurrency with a shared Redis (REDIS_HOST)
 # MOTIA_DOCKER_DISABLE_WORKBENCH=true   # no Workbench (APP_ENV=production sets it)
 # REDISMS_SYSTEM_BINARY=/usr/bin/redis-server   # dev: in-process Redis runs this binary; `make dev` sets it
+# API_KEYS=web:KEY1,ios:KEY2     # or bare keys, or a file path; every endpoint but /health needs one; required with APP_ENV=production
+# METRICS_TOKEN=                 # a bearer token that opens GET /metrics only (for a scraper)
+# RATE_LIMIT_PER_MINUTE=120      # requests per key (per client address without keys), token bucket in Redis; 0: off
+# RATE_LIMIT_POLL_PER_MINUTE=600 # GET /job/{id} and GET /workflow/{id}; default 5 x RATE_LIMIT_PER_MINUTE, at least 600
 MOTIA_ANALYTICS_DISABLED=true
 """
 

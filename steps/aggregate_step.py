@@ -11,7 +11,7 @@ config = {
     "name": "Aggregator",
     "description": "Merge partial scores into the final result; stream it",
     "subscribes": ["score.partial"],
-    "emits": [],
+    "emits": ["webhook.deliver"],
     "virtualEmits": [{"topic": "stream:scoreJob", "label": "final result on the scoreJob stream"}],
     "input": {"type": "object", "properties": {"job_id": {"type": "string"}, "source": {"type": "string"}},
               "required": ["job_id", "source"]},

@@ -8,7 +8,7 @@ config = {
     "name": "JobSweeper",
     "description": "Retry or fail stuck jobs, expire old ones, compact metrics",
     "cron": "*/10 * * * * *",
-    "emits": ["submission.received"],
+    "emits": ["submission.received", "webhook.deliver"],
     "flows": ["pte-scoring"],
 }
 

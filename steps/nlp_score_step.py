@@ -6,7 +6,7 @@ config = {
     "name": "NlpScorer",
     "description": "Engine /score for text, timed-word and objective submissions (skips audio)",
     "subscribes": ["submission.received"],
-    "emits": ["score.partial"],
+    "emits": ["score.partial", "webhook.deliver"],
     "input": {"type": "object", "properties": {"job_id": {"type": "string"}, "kind": {"type": "string"},
                                                "item_type": {"type": "string"}, "attempt": {"type": "integer"}},
               "required": ["job_id"]},

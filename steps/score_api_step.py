@@ -3,8 +3,8 @@ and AI scoring run concurrently in the engine and are combined (POST /ai/hybrid_
 when the engine has no AI routes. SCORE_MODE=async: enqueue it like /score_async."""
 import time
 
-from scoring import engine_client, jobs
-from scoring.jobs_api import accept_one, bad, field_errors, idempotent, reply
+from scoring import audit, engine_client, jobs
+from scoring.jobs_api import accept_one, bad, client_of, field_errors, idempotent, reply
 from scoring.settings import get_settings
 
 config = {
@@ -22,7 +22,7 @@ async def handler(req, context):
     settings = get_settings()
     body = req.get("body")
     if settings.score_mode == "async":
-        return await idempotent(context, req, "score", lambda: accept_one(context, body, mode="score"))
+        return await idempotent(context, req, "score", lambda: accept_one(context, body, mode="score", client=client_of(req)))
     if not isinstance(body, dict):
         return bad("body", "must be a JSON object", 422)
     t0 = time.perf_counter()
@@ -38,4 +38,9 @@ async def handler(req, context):
     await jobs.observe(context, jobs.new_id("obs"), kind="step", step="ScoreSync", status="completed", seconds=seconds,
                        engine_seconds=(result.get("timings_ms") or {}).get("engine", 0) / 1000)
     await jobs.observe(context, jobs.new_id("obs"), kind="accepted", item_type=result.get("item_type"), mode="sync")
+    ai = result.get("ai") if isinstance(result.get("ai"), dict) else {}
+    await audit.record(context, "submission.scored", client=client_of(req), mode="sync", item_type=result.get("item_type"),
+                       score=result.get("score"), max_score=result.get("max_score"),
+                       rule_version=result.get("rule_version"), calibration_version=audit.calibration_version(),
+                       ai_status=ai.get("status"), ai_reason=ai.get("reason"))
     return reply(200, result)

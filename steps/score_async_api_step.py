@@ -1,6 +1,6 @@
 """POST /score_async: 202 with an unguessable job id at once; the event pipeline does the work.
 Light: the warm engine validates the submission (scoring.jobs_api.check), no pydantic or Settings here."""
-from scoring.jobs_api import accept_one, idempotent
+from scoring.jobs_api import accept_one, client_of, idempotent
 
 config = {
     "type": "api",
@@ -14,4 +14,5 @@ config = {
 
 
 async def handler(req, context):
-    return await idempotent(context, req, "score_async", lambda: accept_one(context, req.get("body"), mode="score_async"))
+    return await idempotent(context, req, "score_async", lambda: accept_one(context, req.get("body"), mode="score_async",
+                                                                                client=client_of(req)))

@@ -9,7 +9,7 @@ config = {
     "name": "Transcriber",
     "description": "Engine /score for audio submissions (transcribe + speech scoring); emits the transcript",
     "subscribes": ["submission.received"],
-    "emits": ["score.partial", "transcript.ready"],
+    "emits": ["score.partial", "transcript.ready", "webhook.deliver"],
     "input": {"type": "object", "properties": {"job_id": {"type": "string"}, "kind": {"type": "string"},
                                                "item_type": {"type": "string"}, "attempt": {"type": "integer"}},
               "required": ["job_id"]},

@@ -28,6 +28,7 @@ from test_e2e import MCQ, WFD
 pytestmark = pytest.mark.e2e
 
 ORIGIN = "https://app.example.org"
+API_KEY = "hardening-key-0123456789abcdef"  # production needs API_KEYS (tests/test_e2e_guard_rails.py tests them)
 MAX_QUEUE_DEPTH = 30
 STEP_TIMEOUT_S = 20
 
@@ -92,8 +93,9 @@ def prod(tmp_path_factory):
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "APP_ENV": "production", "CORS_ORIGINS": ORIGIN,
            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "0", "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
            "ENGINE_WAIT_S": "2", "AI_MODE": "off", "JOB_DEADLINE_S": "20", "MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
-           "MOTIA_STEP_TIMEOUT_S": str(STEP_TIMEOUT_S), "SCORE_SYNC_TIMEOUT_S": "90", "AUDIO_DIR": str(d / "audio")}
-    for k in ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD"):
+           "MOTIA_STEP_TIMEOUT_S": str(STEP_TIMEOUT_S), "SCORE_SYNC_TIMEOUT_S": "90", "AUDIO_DIR": str(d / "audio"),
+           "API_KEYS": f"hardening:{API_KEY}", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_POLL_PER_MINUTE": "100000"}
+    for k in ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD", "DATABASE_URL", "WEBHOOK_URL", "METRICS_TOKEN"):
         env.pop(k, None)
     app = Prod(f"http://127.0.0.1:{port}", None, d / "start.log", free_port(), redis_dir,  # type: ignore[arg-type]
                f"http://127.0.0.1:{engine_port}")
@@ -112,7 +114,7 @@ def prod(tmp_path_factory):
 
 
 def client(app: Prod, **kw) -> httpx.Client:
-    return httpx.Client(base_url=app.url, timeout=60, **kw)
+    return httpx.Client(base_url=app.url, timeout=60, headers={"X-API-Key": API_KEY, **kw.pop("headers", {})}, **kw)
 
 
 def wait_all(c: httpx.Client, job_ids: list[str], timeout: float = 150) -> dict[str, dict]:
@@ -242,6 +244,7 @@ def test_a_body_cut_off_mid_request_leaves_the_service_answering(prod):
     for _ in range(5):
         with socket.create_connection((host, int(port)), timeout=10) as s:
             s.sendall(b"POST /score_async HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"X-API-Key: " + API_KEY.encode() + b"\r\n"
                       b"Content-Length: 5000\r\n\r\n{\"item_type\": \"write")
     with client(prod) as c:
         assert c.get("/health").status_code == 200
@@ -251,7 +254,8 @@ def test_an_upload_cut_off_midway_is_dropped_quietly(prod):
     """A client that goes away mid-upload: the proxy drops the engine request and the engine logs no 500."""
     host, port = prod.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(b"POST /audio HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 500000\r\n\r\n"
+        s.sendall(b"POST /audio HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 500000\r\n"
+                  b"X-API-Key: " + API_KEY.encode() + b"\r\n\r\n"
                   + b"RIFF" + b"\0" * 20_000)
         time.sleep(0.5)
     time.sleep(1.5)

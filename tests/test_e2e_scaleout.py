@@ -16,6 +16,8 @@ from conftest import MOTIA, ROOT, free_port, stop_group, wait_http
 from test_e2e import MCQ, WFD, watch
 
 pytestmark = pytest.mark.e2e
+API_KEY = "scaleout-key-0123456789abcdef"  # production needs API_KEYS
+AUTH = {"X-API-Key": API_KEY}
 
 
 def _free_db(redis_mod) -> int:
@@ -34,7 +36,7 @@ def two_instances(redis_url, tmp_path_factory):
     d = tmp_path_factory.mktemp("scaleout")
     base = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379",
             "REDIS_DB": str(db), "MOTIA_DOCKER_DISABLE_WORKBENCH": "true", "ENGINE_PORT": str(engine_port),
-            "ENGINE_WAIT_S": "2", "AI_MODE": "off", "EVENT_CONCURRENCY": "2"}
+            "ENGINE_WAIT_S": "2", "AI_MODE": "off", "EVENT_CONCURRENCY": "2", "API_KEYS": API_KEY}
     base.pop("SCORE_MODE", None)
     procs, urls = [], []
     try:
@@ -57,16 +59,16 @@ def two_instances(redis_url, tmp_path_factory):
 
 def test_updates_cross_instances_and_state_is_shared(two_instances):
     a, b = two_instances
-    ws_a = a.replace("http", "ws", 1)
+    ws_a = a.replace("http", "ws", 1) + f"/?api_key={API_KEY}"  # the key on the WebSocket upgrade
     for body in (WFD, MCQ, WFD, MCQ):
-        job_id = httpx.post(b + "/score_async", json=body, timeout=30).json()["job_id"]
+        job_id = httpx.post(b + "/score_async", json=body, headers=AUTH, timeout=30).json()["job_id"]
         seen = asyncio.run(watch(ws_a, job_id, job_id, lambda d, s: d.get("status") == "completed", timeout=90))
         assert seen[-1]["result"]["score"] > 0
-        assert httpx.get(f"{a}/job/{job_id}", timeout=10).json()["status"] == "completed"
+        assert httpx.get(f"{a}/job/{job_id}", headers=AUTH, timeout=10).json()["status"] == "completed"
 
 
 def test_production_has_no_workbench_and_no_emit(two_instances):
     a, _ = two_instances
-    assert httpx.post(a + "/emit", json={"topic": "submission.received", "data": {}}, timeout=10).status_code == 404
-    r = httpx.get(a + "/", timeout=10)
+    assert httpx.post(a + "/emit", json={"topic": "submission.received", "data": {}}, headers=AUTH, timeout=10).status_code == 404
+    r = httpx.get(a + "/", headers=AUTH, timeout=10)
     assert r.status_code == 404 or "workbench" not in r.text.lower()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from conftest import run
-from scoring import jobs, jobs_api
+from scoring import jobs, jobs_api, netguard
 from scoring.engine import Engine
 from scoring.models import InvalidSubmission, Submission
 from scoring.precheck import precheck
@@ -95,7 +95,7 @@ def test_audio_unused_for_the_job_ttl_expires(tmp_path):
 
 def test_audio_url_connects_to_the_address_it_checked(monkeypatch):
     answers = iter([[(2, 1, 6, "", ("93.184.216.34", 443))], [(2, 1, 6, "", ("127.0.0.1", 443))]])
-    monkeypatch.setattr(store.socket, "getaddrinfo", lambda *a, **k: next(answers))  # rebinding DNS
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", lambda *a, **k: next(answers))  # rebinding DNS
     parts, address = store.check_url("https://audio.example.org/a.wav?x=1", allow_private=False)
     target, headers, ext = store.pinned(parts, address)
     assert target == "https://93.184.216.34/a.wav?x=1"

@@ -41,7 +41,7 @@ def test_configs_are_valid_motia_configs():
     for mod in (score_async, batch, get_job):
         assert mod.config["type"] == "api" and mod.config["flows"] == ["pte-scoring"]
     assert nlp.config["subscribes"] == ["submission.received"] and "score.partial" in nlp.config["emits"]
-    assert set(transcribe.config["emits"]) == {"score.partial", "transcript.ready"}
+    assert set(transcribe.config["emits"]) == {"score.partial", "transcript.ready", "webhook.deliver"}
     assert aggregate.config["subscribes"] == ["score.partial"]
     for mod in (nlp, transcribe, aggregate):
         q = mod.config["infrastructure"]["queue"]

@@ -82,4 +82,14 @@ async def fetch(request: Request) -> JSONResponse:
     return JSONResponse(info, status_code=201)
 
 
-routes = [Route("/audio", upload, methods=["POST"]), Route("/audio/fetch", fetch, methods=["POST"])]
+async def delete(request: Request) -> JSONResponse:
+    """`DELETE /audio/{audio_id}` (data retention, called by DELETE /job/{id}): 200 {"deleted": true|false}."""
+    try:
+        deleted = store.delete(request.path_params["audio_id"], _settings(request))
+    except KeyError as e:
+        return _err(422, "audio_id", str(e).strip("'"))
+    return JSONResponse({"deleted": deleted})
+
+
+routes = [Route("/audio", upload, methods=["POST"]), Route("/audio/fetch", fetch, methods=["POST"]),
+          Route("/audio/{audio_id}", delete, methods=["DELETE"])]

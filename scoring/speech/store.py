@@ -13,16 +13,15 @@
   accepted, `expire(settings)` deletes files untouched for Settings.job_ttl_s (the engine runs it hourly)."""
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from scoring.netguard import FetchRefused, check_host, check_url, pinned  # noqa: F401 (re-exported)
 from scoring.speech.audio import Audio, AudioError, decode
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -66,6 +65,21 @@ def resolve(audio_id: str, settings: Any) -> Path:
     return hits[0]
 
 
+def delete(audio_id: str, settings: Any) -> bool:
+    """Delete a stored recording; False when it is already gone. KeyError for a malformed id."""
+    try:
+        path = resolve(audio_id, settings)
+    except KeyError as e:
+        if str(e).strip("'") == "malformed audio_id":
+            raise
+        return False
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
 def touch(path: Path) -> None:
     """Keep a stored file for another Settings.job_ttl_s (a job that uses it was just accepted)."""
     try:
@@ -89,54 +103,6 @@ def expire(settings: Any, now: Optional[float] = None) -> int:
         except OSError:  # deleted meanwhile by another engine sharing the folder
             pass
     return gone
-
-
-class FetchRefused(ValueError):
-    pass
-
-
-def check_host(host: str, port: int, allow_private: bool) -> str:
-    """Resolve `host` once; refuse it when any address is internal. Returns the address to connect to."""
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as e:
-        raise FetchRefused(f"cannot resolve host {host!r}: {e}") from None
-    addresses = []
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        bad = ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-        if bad and not allow_private:
-            raise FetchRefused(f"refusing to fetch from {host} ({ip}): private, loopback or link-local address "
-                               "(set AUDIO_URL_ALLOW_PRIVATE=true to allow)")
-        addresses.append(ip)
-    if not addresses:
-        raise FetchRefused(f"cannot resolve host {host!r}: no address")
-    return str(addresses[0])
-
-
-def check_url(url: str, allow_private: bool) -> tuple[Any, str]:
-    """(the URL's parts, the checked address to connect to) or FetchRefused."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchRefused("only http and https URLs with a host are fetched")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise FetchRefused("the URL's port is not a number from 0 to 65535") from None
-    return parts, check_host(parts.hostname, port, allow_private)
-
-
-def pinned(parts: Any, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The request that reaches `address` for the URL `parts`: (URL with the address as host, Host header,
-    httpx extensions with the TLS server name), so the name is not resolved a second time."""
-    host = f"[{address}]" if ":" in address else address
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    target = parts._replace(netloc=netloc).geturl()
-    name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    host_header = name + (f":{parts.port}" if parts.port else "")
-    return target, {"Host": host_header}, {"sni_hostname": parts.hostname}
 
 
 def fetch(url: str, settings: Any, timeout_s: float = 20.0) -> bytes:
