@@ -13,7 +13,7 @@
 3. engine: the same clients and submissions against the warm engine's own POST /score, in the same run:
    the pipeline's throughput is reported as a share of it.
 4. step calls: CPU of the app (Node, the Python step workers or processes) per GET /job/{id}, the
-   lightest step call, over sequential calls; and its latency.
+   lightest step call, over sequential calls on an otherwise idle app; and its latency.
 5. overhead: from each job's timings: emit -> NlpScorer start (queue + worker pick-up), the NlpScorer
    handler (state RPCs + engine call), the engine's own scoring time, and the rest (AI step, Aggregator,
    stream push); plus the bare cost of starting a step process with its imports (the stock runner's cost).
@@ -85,6 +85,8 @@ def vary(body: dict) -> dict:
     return {**body, "response": {**body["response"], "text": f"{text} {WORDS[n % len(WORDS)]} {WORDS[(n // len(WORDS)) % len(WORDS)]}"}}
 
 
+HEADERS: dict[str, str] = {}  # the API key of a self-started production app (X-API-Key)
+
 WORDS = ("indeed", "clearly", "today", "however", "overall", "also", "often", "still", "perhaps", "again", "so", "yet")
 
 
@@ -134,7 +136,7 @@ async def one_engine(client: httpx.AsyncClient, body: dict) -> tuple[float, str]
 
 async def latency(url, ws_url, body, n):
     out, ids = [], []
-    async with httpx.AsyncClient(base_url=url, timeout=60) as c:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=HEADERS) as c:
         for _ in range(n):
             dt, job_id = await one(c, ws_url, body)
             out.append(dt)
@@ -160,7 +162,8 @@ async def throughput(url, ws_url, body, clients, total, poll_s=None, engine=Fals
             done.append(dt)
             ids.append(job_id)
 
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=clients * 2)) as c:
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=clients * 2),
+                                 headers={} if engine else HEADERS) as c:
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(c) for _ in range(clients)))
         wall = time.perf_counter() - t0
@@ -169,7 +172,7 @@ async def throughput(url, ws_url, body, clients, total, poll_s=None, engine=Fals
 
 def overhead(url, ids):
     rows = []
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx.Client(base_url=url, timeout=30, headers=HEADERS) as c:
         for job_id in ids:
             t = c.get(f"/job/{job_id}").json().get("timings_ms") or {}
             if "nlp.engine" in t:
@@ -186,7 +189,7 @@ def overhead(url, ids):
 
 def step_calls(url: str, job_id: str, node_pid, n: int = 200) -> dict:
     """GET /job/{id} n times in a row: latency, and the app's CPU (Node + Python step workers/processes) per call."""
-    with httpx.Client(base_url=url, timeout=30) as c:
+    with httpx.Client(base_url=url, timeout=30, headers=HEADERS) as c:
         c.get(f"/job/{job_id}")
         cpu0 = cpu_snapshot(node_pid) if node_pid else None
         ts = []
@@ -267,8 +270,11 @@ def start_app(args):
     env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "REDISMS_SYSTEM_BINARY": shutil.which("redis-server") or "",
            "ENGINE_PORT": str(engine_port), "AI_MODE": args.ai_mode, "MOTIA_PYTHON_WORKERS": args.workers,
            "MAX_QUEUE_DEPTH": "0"}
-    if args.mode == "start":  # as `make start` runs it: production mode (no Workbench, so no traces)
-        env["APP_ENV"] = "production"
+    if args.mode == "start":  # as `make start` runs it: production mode (no Workbench, so no traces), with an
+        key = uuid.uuid4().hex  # API key and its rate-limit check on every request (limits set out of the way)
+        env.update({"APP_ENV": "production", "API_KEYS": f"bench:{key}", "RATE_LIMIT_PER_MINUTE": os.environ.get("RATE_LIMIT_PER_MINUTE", "1000000"),
+                    "RATE_LIMIT_POLL_PER_MINUTE": "1000000"})
+        HEADERS["X-API-Key"] = key
     log = open(d / "dev.log", "w")
     proc = subprocess.Popen([str(ROOT / "node_modules/.bin/motia"), args.mode, "-p", str(port), "--motia-dir", str(d)],
                             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -277,8 +283,9 @@ def start_app(args):
     t0 = time.time()
     while time.time() - t0 < 180:
         try:
-            if httpx.get(url + "/health", timeout=5).status_code == 200:
-                return proc, url, f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{engine_port}"
+            if httpx.get(url + "/health", timeout=5, headers=HEADERS).status_code == 200:
+                ws = f"ws://127.0.0.1:{port}" + (f"/?api_key={HEADERS['X-API-Key']}" if HEADERS else "")
+                return proc, url, ws, f"http://127.0.0.1:{engine_port}"
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
@@ -312,6 +319,7 @@ def main():
     try:
         asyncio.run(latency(url, ws_url, body, args.warmup))
         lat, ids = asyncio.run(latency(url, ws_url, body, args.n))
+        calls = step_calls(url, ids[-1], proc.pid if proc else None)  # before the load runs leave work behind
         cpu0 = cpu_snapshot(proc.pid) if proc else None
         wall, tp, tp_ids = asyncio.run(throughput(url, ws_url, body, args.clients, args.total, poll_s=args.poll))
         cpu1 = cpu_snapshot(proc.pid) if proc else None
@@ -332,7 +340,7 @@ def main():
                            "latency_p95_s": round(pct(tp, 0.95), 3)},
             "engine_own_score": engine_tp,
             "pipeline_share_of_engine": round(len(tp) / wall / engine_tp["per_s"], 3) if engine_tp else None,
-            "step_calls (GET /job)": step_calls(url, ids[-1], proc.pid if proc else None),
+            "step_calls (GET /job)": calls,
             "overhead_sequential": overhead(url, ids),
             "overhead_concurrent": overhead(url, tp_ids),
             "step_process_start_ms": step_process_start(),
