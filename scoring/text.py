@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 _WORD_RE = re.compile(
     r"(?:[A-Za-z]\.){2,}"  # abbreviations like U.S. / e.g.
@@ -53,3 +54,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return [(s + (len(text[s:e]) - len(text[s:e].lstrip())), e) for s, e in spans]
+
+
+def token_runs(toks: Sequence[Token], covered: Sequence[bool]) -> list[tuple[int, int]]:
+    """(start, end) character spans of the runs of consecutive tokens marked `covered`."""
+    spans, i = [], 0
+    while i < len(toks):
+        if covered[i]:
+            j = i
+            while j + 1 < len(toks) and covered[j + 1]:
+                j += 1
+            spans.append((toks[i].start, toks[j].end))
+            i = j + 1
+        else:
+            i += 1
+    return spans

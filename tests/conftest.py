@@ -223,6 +223,17 @@ def engine_server(tmp_path_factory):
         stop_group(proc)
 
 
+@pytest.fixture
+def engine_env(engine_server, monkeypatch):
+    """Steps called in-process reach the real engine server (fresh Settings before and after)."""
+    from scoring.settings import get_settings
+    monkeypatch.setenv("ENGINE_URL", engine_server.url)
+    monkeypatch.setenv("ENGINE_WAIT_S", "0")
+    get_settings.cache_clear()
+    yield engine_server
+    get_settings.cache_clear()
+
+
 # ---------------------------------------------------------------- real motia dev (with its engine)
 
 @dataclass

@@ -18,18 +18,16 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import MOTIA, PYTHON, ROOT, free_port, stop_group, wait_http
+from conftest import MOTIA, PYTHON, ROOT, free_port
 from test_e2e import MCQ, WFD, watch
-from test_e2e_hardening import Prod, wait_all
+from test_e2e_hardening import Prod, production_app, wait_all
 from test_guard_rails import Receiver
 from scoring import webhooks
 
@@ -85,33 +83,11 @@ def receiver():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, database, receiver):
-    if not MOTIA.exists() or not shutil.which("redis-server"):
-        pytest.skip("node_modules or redis-server missing (make install)")
-    d = tmp_path_factory.mktemp("guard")
-    redis_dir = d / "redis"
-    redis_dir.mkdir()
-    port, engine_port = free_port(), free_port()
-    prod = Prod(f"http://127.0.0.1:{port}", None, d / "start.log", free_port(), redis_dir,  # type: ignore[arg-type]
-                f"http://127.0.0.1:{engine_port}")
-    env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "APP_ENV": "production", "REDIS_HOST": "127.0.0.1",
-           "REDIS_PORT": str(prod.redis_port), "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
-           "ENGINE_WAIT_S": "2", "AI_MODE": "off", "AUDIO_DIR": str(d / "audio"),
-           "API_KEYS": ",".join(f"{n}:{k}" for n, k in KEYS.items()), "METRICS_TOKEN": METRICS_TOKEN,
-           "RATE_LIMIT_PER_MINUTE": str(RATE), "RATE_LIMIT_POLL_PER_MINUTE": "100000",
-           "DATABASE_URL": database[1], "WEBHOOK_SECRET": SECRET, "WEBHOOK_ALLOW_PRIVATE": "true"}
-    for k in ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD", "WEBHOOK_URL", "CORS_ORIGINS"):
-        env.pop(k, None)
-    prod.start_redis()
-    with open(prod.log, "w") as fh:
-        prod.supervisor = subprocess.Popen([str(ROOT / "scripts" / "supervise.sh"), str(MOTIA), "start", "-p", str(port),
-                                            "--motia-dir", str(d / "motia")], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                           stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_http(prod.url + "/health", 180, ok=lambda r: r.status_code == 200, proc=prod.supervisor, log=prod.log)
+    settings = {"API_KEYS": ",".join(f"{n}:{k}" for n, k in KEYS.items()), "METRICS_TOKEN": METRICS_TOKEN,
+                "RATE_LIMIT_PER_MINUTE": str(RATE), "RATE_LIMIT_POLL_PER_MINUTE": "100000",
+                "DATABASE_URL": database[1], "WEBHOOK_SECRET": SECRET, "WEBHOOK_ALLOW_PRIVATE": "true"}
+    with production_app(tmp_path_factory.mktemp("guard"), settings) as prod:
         yield prod
-    finally:
-        stop_group(prod.supervisor)
-        prod.redis("shutdown", "nosave", check=False)
 
 
 def as_key(app: Prod, name: str) -> httpx.Client:

@@ -16,8 +16,10 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
@@ -82,24 +84,21 @@ def leaked_step_processes() -> list[tuple[int, int, str]]:
     return [p for p in step_processes() if p[0] == 1 or p[1] > 120]
 
 
-@pytest.fixture(scope="module")
-def prod(tmp_path_factory):
+@contextmanager
+def production_app(d: Path, settings: dict[str, str]) -> Iterator[Prod]:
+    """`make start`'s command (the supervisor around `motia start`, APP_ENV=production) on its own Redis, with
+    the engine on a free port and AI off; `settings` adds to (or overrides) that environment."""
     if not MOTIA.exists() or not shutil.which("redis-server"):
         pytest.skip("node_modules or redis-server missing (make install)")
-    d = tmp_path_factory.mktemp("prod")
     redis_dir = d / "redis"
     redis_dir.mkdir()
     port, engine_port = free_port(), free_port()
-    env = {**os.environ, "MOTIA_ANALYTICS_DISABLED": "true", "APP_ENV": "production", "CORS_ORIGINS": ORIGIN,
-           "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "0", "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
-           "ENGINE_WAIT_S": "2", "AI_MODE": "off", "JOB_DEADLINE_S": "20", "MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
-           "MOTIA_STEP_TIMEOUT_S": str(STEP_TIMEOUT_S), "SCORE_SYNC_TIMEOUT_S": "90", "AUDIO_DIR": str(d / "audio"),
-           "API_KEYS": f"hardening:{API_KEY}", "RATE_LIMIT_PER_MINUTE": "100000", "RATE_LIMIT_POLL_PER_MINUTE": "100000"}
-    for k in ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD", "DATABASE_URL", "WEBHOOK_URL", "METRICS_TOKEN"):
-        env.pop(k, None)
     app = Prod(f"http://127.0.0.1:{port}", None, d / "start.log", free_port(), redis_dir,  # type: ignore[arg-type]
                f"http://127.0.0.1:{engine_port}")
-    env["REDIS_PORT"] = str(app.redis_port)
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    env.update({"MOTIA_ANALYTICS_DISABLED": "true", "APP_ENV": "production", "REDIS_HOST": "127.0.0.1",
+                "REDIS_PORT": str(app.redis_port), "ENGINE_PORT": str(engine_port), "ENGINE_SPAWN": "true",
+                "ENGINE_WAIT_S": "2", "AI_MODE": "off", "AUDIO_DIR": str(d / "audio"), **settings})
     app.start_redis()
     with open(app.log, "w") as fh:
         app.supervisor = subprocess.Popen([str(ROOT / "scripts" / "supervise.sh"), str(MOTIA), "start", "-p", str(port),
@@ -111,6 +110,21 @@ def prod(tmp_path_factory):
     finally:
         stop_group(app.supervisor)
         app.redis("shutdown", "nosave", check=False)
+
+
+# the caller's environment must not point the app elsewhere or switch on what a test did not ask for
+UNSET = ("ENGINE_URL", "SCORE_MODE", "REDIS_DB", "REDIS_PASSWORD", "DATABASE_URL", "WEBHOOK_URL", "METRICS_TOKEN",
+         "CORS_ORIGINS")
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory):
+    settings = {"CORS_ORIGINS": ORIGIN, "JOB_DEADLINE_S": "20", "MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
+                "MOTIA_STEP_TIMEOUT_S": str(STEP_TIMEOUT_S), "SCORE_SYNC_TIMEOUT_S": "90",
+                "API_KEYS": f"hardening:{API_KEY}", "RATE_LIMIT_PER_MINUTE": "100000",
+                "RATE_LIMIT_POLL_PER_MINUTE": "100000"}
+    with production_app(tmp_path_factory.mktemp("prod"), settings) as app:
+        yield app
 
 
 def client(app: Prod, **kw) -> httpx.Client:

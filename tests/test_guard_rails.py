@@ -39,15 +39,6 @@ def pump(ctx) -> list[dict]:
     return webhooks_due
 
 
-@pytest.fixture
-def engine_env(engine_server, monkeypatch):
-    monkeypatch.setenv("ENGINE_URL", engine_server.url)
-    monkeypatch.setenv("ENGINE_WAIT_S", "0")
-    get_settings.cache_clear()
-    yield engine_server
-    get_settings.cache_clear()
-
-
 def as_client(name, **req):
     return {"headers": {"x-pte-client": name} if name else {}, **req}
 

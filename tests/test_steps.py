@@ -28,15 +28,6 @@ get_workflow = load_step("steps/workflow_get_api_step.py")
 get_assessment = load_step("steps/assessment_get_api_step.py")
 
 
-@pytest.fixture
-def engine_env(engine_server, monkeypatch):
-    monkeypatch.setenv("ENGINE_URL", engine_server.url)
-    monkeypatch.setenv("ENGINE_WAIT_S", "0")
-    get_settings.cache_clear()
-    yield engine_server
-    get_settings.cache_clear()
-
-
 def test_configs_are_valid_motia_configs():
     for mod in (score_async, batch, get_job):
         assert mod.config["type"] == "api" and mod.config["flows"] == ["pte-scoring"]

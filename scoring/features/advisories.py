@@ -33,7 +33,7 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 
 from scoring.models import Advisory
-from scoring.text import Token
+from scoring.text import Token, token_runs
 
 ADVISORIES_PATH = Path(__file__).resolve().parents[1] / "data" / "advisories.json"
 BLOCK_WORDS = 8  # a run of this many words seen earlier in the response is a repeated block
@@ -76,20 +76,6 @@ def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
-def _token_runs(toks: Sequence[Token], covered: Sequence[bool]) -> list[tuple[int, int]]:
-    spans, i = [], 0
-    while i < len(toks):
-        if covered[i]:
-            j = i
-            while j + 1 < len(toks) and covered[j + 1]:
-                j += 1
-            spans.append((toks[i].start, toks[j].end))
-            i = j + 1
-        else:
-            i += 1
-    return spans
-
-
 # ------------------------------------------------------------------------------------- repetition
 
 def repetition(text: str, sents: Sequence[tuple[int, int]], toks: Sequence[Token]) -> dict[str, Any]:
@@ -124,7 +110,7 @@ def repetition(text: str, sents: Sequence[tuple[int, int]], toks: Sequence[Token
                 covered[k] = True
     n_rep = sum(covered)
     return {"repeated_share": round(n_rep / max(len(toks), 1), 4), "repeated_words": n_rep,
-            "sentences": repeats, "spans": merge_spans(_token_runs(toks, covered))}
+            "sentences": repeats, "spans": merge_spans(token_runs(toks, covered))}
 
 
 def without_spans(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:

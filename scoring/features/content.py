@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from scoring.models import Finding
-from scoring.text import Token, normalize_word, sentence_spans, tokens
+from scoring.text import Token, normalize_word, sentence_spans, token_runs, tokens
 
 COPY_MIN_WORDS = 6
 
@@ -73,17 +73,7 @@ def copied_spans(response_toks: list[Token], source: str, min_words: int = COPY_
         if tuple(resp[i:i + min_words]) in grams:
             for j in range(i, i + min_words):
                 covered[j] = True
-    spans, i = [], 0
-    while i < len(resp):
-        if covered[i]:
-            j = i
-            while j + 1 < len(resp) and covered[j + 1]:
-                j += 1
-            spans.append((response_toks[i].start, response_toks[j].end))
-            i = j + 1
-        else:
-            i += 1
-    return spans
+    return token_runs(response_toks, covered)
 
 
 def template_spans(text: str) -> list[tuple[int, int]]:
