@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,8 +28,10 @@ def entry_id() -> str:
     return f"{time.time_ns():020d}-{secrets.token_hex(4)}"
 
 
+@lru_cache(maxsize=1)
 def calibration_version() -> str:
-    """Which calibration scored it: the `version` of the writing calibration and a digest of both files."""
+    """Which calibration scored it: the `version` of the writing calibration and a digest of both files
+    (read once per process: every finished job names it)."""
     h = hashlib.sha256()
     version = "?"
     for name in CALIBRATION_FILES:

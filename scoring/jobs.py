@@ -280,7 +280,7 @@ async def finish(ctx, job: dict, parts: dict[str, dict], *, result: Optional[dic
         await audit.record(ctx, "submission.completed", **audit.of_job(job), item_type=job.get("item_type"),
                            score=(result or {}).get("score"), max_score=(result or {}).get("max_score"),
                            rule_version=(result or {}).get("rule_version"),
-                           calibration_version=audit.calibration_version())
+                           calibration_version=audit.calibration_version() if audit.enabled() else None)
     await notify(ctx, job)
     return job
 
